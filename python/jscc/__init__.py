@@ -1,0 +1,22 @@
+#
+# Copyright 2026 gr-jscc authors.
+#
+# SPDX-License-Identifier: GPL-3.0-or-later
+#
+"""gr-jscc: learned joint source-channel coding of images for GNU Radio.
+
+C++ blocks: awgn_cc, rayleigh_cc (channel models).
+Python blocks: image_source, deepjscc_encoder / deepjscc_encode_pdu,
+deepjscc_decoder / deepjscc_decode_pdu, image_sink.
+Codec cores without GNU Radio: gnuradio.jscc.codecs.
+"""
+
+# pybind11 bindings of the C++ blocks
+from .jscc_python import *  # noqa: F401,F403
+
+from .image_source import image_source  # noqa: F401
+from .deepjscc_encoder import deepjscc_encoder, deepjscc_encode_pdu  # noqa: F401
+from .deepjscc_decoder import deepjscc_decoder, deepjscc_decode_pdu  # noqa: F401
+from .image_sink import image_sink  # noqa: F401
+from .pdu_to_stream import pdu_to_stream  # noqa: F401
+from .stream_to_pdu import stream_to_pdu  # noqa: F401

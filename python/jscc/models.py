@@ -1,0 +1,54 @@
+"""Find shipped models by name (installed share/gr-jscc/models, the source tree, $JSCC_MODEL_PATH) or path."""
+import json
+import os
+import sys
+
+CARD = "model.json"
+
+
+class ModelError(RuntimeError):
+    """A model is missing, incomplete or not what the caller expects."""
+
+
+def search_dirs():
+    dirs = [d for d in os.environ.get("JSCC_MODEL_PATH", "").split(os.pathsep) if d]
+    for prefix in dict.fromkeys([sys.prefix, "/usr/local", "/usr"]):
+        dirs.append(os.path.join(prefix, "share", "gr-jscc", "models"))
+    # running from a source checkout: python/jscc/models.py -> <repo>/models
+    dirs.append(os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "models")))
+    return dirs
+
+
+def find_model(name_or_path):
+    """Directory of a model given its name (e.g. deepjscc-kn6-awgn-10db) or a path to its folder."""
+    if not name_or_path:
+        raise ModelError("no model given")
+    if os.path.isdir(name_or_path):
+        return os.path.abspath(name_or_path)
+    if os.sep in name_or_path:
+        raise ModelError(f"model folder {name_or_path!r} does not exist")
+    for d in search_dirs():
+        cand = os.path.join(d, name_or_path)
+        if os.path.isfile(os.path.join(cand, CARD)):
+            return cand
+    raise ModelError(f"model {name_or_path!r} not found; looked in: {', '.join(search_dirs())}; "
+                     f"available: {', '.join(available()) or 'none'}")
+
+
+def available():
+    names = set()
+    for d in search_dirs():
+        if os.path.isdir(d):
+            names |= {n for n in os.listdir(d) if os.path.isfile(os.path.join(d, n, CARD))}
+    return sorted(names)
+
+
+def load_card(model_dir):
+    path = os.path.join(model_dir, CARD)
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        raise ModelError(f"{model_dir} has no {CARD}") from None
+    except json.JSONDecodeError as e:
+        raise ModelError(f"{path} is not valid JSON: {e}") from None
