@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import sys
+import zlib
 
 import numpy as np
 from tqdm import tqdm
@@ -29,7 +30,7 @@ def evaluate(codec, paths, channel, snrs, realizations, seed, with_ssim=True, pr
     per_snr = {s: ([], []) for s in snrs}
     rows, skipped = [], []
     bar = tqdm(total=len(paths) * len(snrs) * realizations, desc="evaluate", disable=not progress, mininterval=2)
-    for i, p in enumerate(paths):
+    for p in paths:
         try:
             img = load_rgb(p)
         except ImageError as e:
@@ -37,8 +38,9 @@ def evaluate(codec, paths, channel, snrs, realizations, seed, with_ssim=True, pr
             bar.update(len(snrs) * realizations)
             continue
         x = codec.encode(img)
-        for j, snr in enumerate(snrs):
-            rng = np.random.default_rng([seed, i, j])  # independent of the other images and SNRs
+        for snr in snrs:
+            # seeded by file name and SNR: an image gets the same noise in any folder or SNR list
+            rng = np.random.default_rng([seed, zlib.crc32(os.path.basename(p).encode()), int(round(snr * 1000)) & 0xFFFFFFFF])
             ps, ss = [], []
             for _ in range(realizations):
                 y = codec.decode(sim.apply(channel, x, snr, rng), *img.shape[:2])
@@ -105,6 +107,10 @@ def main(argv=None):
                       "command": " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))})
         pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"]} for r in results}
         entry["results"] = dict(sorted({**entry.get("results", {}), **pts}.items(), key=lambda kv: float(kv[0])))
+        snr_train = float(card.get("snr_train_db", float("nan")))
+        at_train = {r["image"]: round(r["psnr_db"], 3) for r in rows if r["snr_db"] == snr_train}
+        if at_train:  # lets tests check the card on a few images (examples/images) without the full set
+            entry["per_image_psnr_at_snr_train"] = at_train
         with open(card_path, "w") as f:
             json.dump(card, f, indent=1)
         print(f"updated {card_path}")

@@ -14,8 +14,6 @@ def search_dirs():
     dirs = [d for d in os.environ.get("JSCC_MODEL_PATH", "").split(os.pathsep) if d]
     for prefix in dict.fromkeys([sys.prefix, "/usr/local", "/usr"]):
         dirs.append(os.path.join(prefix, "share", "gr-jscc", "models"))
-    # running from a source checkout: python/jscc/models.py -> <repo>/models
-    dirs.append(os.path.normpath(os.path.join(os.path.dirname(__file__), "..", "..", "models")))
     return dirs
 
 

@@ -1,0 +1,77 @@
+# gr-jscc: one-command setup, demo and tests. Every target installs what is missing, once.
+SHELL := /bin/bash
+ROOT := $(abspath .)
+VENV := $(ROOT)/.venv
+PY := $(VENV)/bin/python
+SYS_PY := /usr/bin/python3
+STAMPS := $(ROOT)/.stamps
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+JOBS ?= $(shell nproc)
+APT_PKGS := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-dev python3-venv \
+            libboost-test-dev git
+DEMO_OUT ?= out/demo
+export PYTHONUNBUFFERED := 1
+
+.PHONY: all setup demo test test-python test-cpp benchmark clean help
+all: setup
+
+help:
+	@echo "make demo       loopback image transmission with a shipped model (out/demo)"
+	@echo "make test       build, then run the C++ (ctest) and Python (pytest) tests"
+	@echo "make benchmark  speed figures (docs/results/benchmark.json)"
+	@echo "make setup      apt packages, .venv, Python requirements, build and install the module"
+
+# --- system packages (sudo when not root); skipped when all are present
+$(STAMPS)/apt:
+	@mkdir -p $(STAMPS)
+	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@touch $@
+
+# --- venv over the system Python so GNU Radio's bindings import; numpy held at the system's version
+$(VENV)/bin/python: $(STAMPS)/apt
+	$(SYS_PY) -m venv --system-site-packages $(VENV)
+	@touch $@
+
+$(STAMPS)/constraints.txt: $(VENV)/bin/python
+	@mkdir -p $(STAMPS)
+	@$(SYS_PY) -c 'import numpy; print("numpy==" + numpy.__version__)' > $@
+
+$(STAMPS)/requirements: requirements.txt $(STAMPS)/constraints.txt
+	$(PY) -m pip install -q -r requirements.txt -c $(STAMPS)/constraints.txt
+	@touch $@
+
+$(STAMPS)/requirements-train: requirements-train.txt $(STAMPS)/requirements
+	$(PY) -m pip install -q -r requirements-train.txt -c $(STAMPS)/constraints.txt
+	@touch $@
+
+# --- configure, build, install into the venv (cmake and make skip what is up to date)
+build/CMakeCache.txt: $(STAMPS)/requirements
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(VENV) -DPYTHON_EXECUTABLE=$(PY)
+
+setup: build/CMakeCache.txt
+	@set -o pipefail; cmake --build build -j $(JOBS) 2>&1 | { grep -v -E '^\[ *[0-9]+%\]' || true; }
+	@set -o pipefail; cmake --install build 2>&1 | { grep -v -E '^-- Up-to-date' || true; }
+	@$(PY) -c "from gnuradio import jscc" && echo "gr-jscc installed in $(VENV)"
+
+demo: setup
+	$(PY) apps/loopback.py --image examples/images/kodim23.png --model deepjscc-kn6-awgn-10db \
+	    --channel awgn --snr 1 7 19 --out $(DEMO_OUT)
+	@echo "received images and comparison: $(DEMO_OUT)/ (compare_kodim23.png: original | 1 | 7 | 19 dB)"
+
+test: setup $(STAMPS)/requirements-train test-cpp test-python
+
+test-cpp: setup
+	cd build && ctest --output-on-failure
+
+test-python: setup
+	$(PY) -m pytest -q tests
+
+benchmark: setup $(STAMPS)/requirements-train
+	$(PY) apps/benchmark.py --json docs/results/benchmark.json
+
+clean:
+	rm -rf build $(STAMPS) out
