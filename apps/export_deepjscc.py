@@ -46,6 +46,8 @@ def main(argv=None):
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     enc_path, dec_path = os.path.join(tmp, "encoder.onnx"), os.path.join(tmp, "decoder.onnx")
+    # the PyTorch weights too (a few hundred kB): lets tests check ONNX against PyTorch
+    torch.save({"c": c, "model": model.state_dict()}, os.path.join(tmp, "weights.pt"))
     opset_e = export_onnx(model.encoder, torch.rand(1, 3, 64, 96) * 255, enc_path, "image", "latent")
     opset_d = export_onnx(fast_decoder(model.decoder), torch.randn(1, c, 16, 24), dec_path, "latent", "image")
 
