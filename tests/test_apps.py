@@ -71,3 +71,13 @@ def test_gnuradio_loopback_matches_model_level_evaluation(channel):
     ref = [psnr(img, codec.decode(sim.apply(channel, x, snr, rng), 512, 768)) for _ in range(n)]
     tol = 0.2 if channel == "awgn" else 1.0  # fading: 40 draws of |h| leave a larger sampling error
     assert abs(np.mean(gr_psnr) - np.mean(ref)) < tol, (np.mean(gr_psnr), np.mean(ref))
+
+
+def test_benchmark_writes_its_keys(tmp_path):
+    r = run_app("benchmark.py", "--images", EXAMPLE_IMAGES, "--passes", "1", "--loopback-images", "4",
+                "--json", tmp_path / "b.json")
+    assert r.returncode == 0, r.stderr
+    b = json.loads((tmp_path / "b.json").read_text())
+    for k in ("ort_ms", "torch_ms", "loopback_images_per_s", "loopback_msym_per_s"):
+        assert k in b and (b[k] is None or b[k] > 0)
+    assert b["loopback_images"] == 4
