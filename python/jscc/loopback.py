@@ -4,7 +4,7 @@ import time
 from gnuradio import gr
 
 from .deepjscc_decoder import deepjscc_decoder
-from .deepjscc_encoder import deepjscc_encoder
+from .deepjscc_encoder import STREAM_BUFFER, deepjscc_encoder
 from .image_sink import image_sink
 from .image_source import image_source
 from .jscc_python import awgn_cc, rayleigh_cc
@@ -27,6 +27,7 @@ class deepjscc_loopback(gr.top_block):
         self.source = image_source(images)
         self.encoder = deepjscc_encoder(model, threads)
         self.channel = make_channel(channel, snr_db, seed)
+        self.channel.set_min_output_buffer(STREAM_BUFFER)
         self.decoder = deepjscc_decoder(model, threads=threads)
         self.sink = image_sink(out_dir, reference, compute_ssim)
         self.msg_connect(self.source, "out", self.encoder, "in")
