@@ -58,6 +58,26 @@ def evaluate(codec, paths, channel, snrs, realizations, seed, with_ssim=True, pr
     return results, rows, skipped
 
 
+def plot(runs, path):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
+    for r in runs:
+        snr = [x["snr_db"] for x in r["results"]]
+        label = f"{r['model']} ({r['channel']}, {r['n_images']} img x {r['realizations']})"
+        ax1.plot(snr, [x["psnr_db"] for x in r["results"]], "o-", label=label)
+        if all(x["ssim"] is not None for x in r["results"]):
+            ax2.plot(snr, [x["ssim"] for x in r["results"]], "o-", label=label)
+    for ax, name in ((ax1, "PSNR (dB)"), (ax2, "SSIM")):
+        ax.set_xlabel("channel SNR (dB)")
+        ax.set_ylabel(name)
+        ax.grid(alpha=0.3)
+    ax1.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True, help="model name (models/<name>) or folder")
@@ -68,6 +88,8 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     ap.add_argument("--json", help="write results here")
+    ap.add_argument("--plot", help="PNG of PSNR and SSIM vs SNR (this run plus any --compare JSONs)")
+    ap.add_argument("--compare", nargs="*", default=[], help="earlier --json outputs to draw beside this run")
     ap.add_argument("--update-card", action="store_true", help="store the results in the model's model.json")
     ap.add_argument("--threads", type=int, default=0)
     a = ap.parse_args(argv)
@@ -98,6 +120,13 @@ def main(argv=None):
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
+    if a.plot:
+        runs = [out]
+        for path in a.compare:
+            with open(path) as f:
+                runs.append(json.load(f))
+        plot(runs, a.plot)
+        print(f"plot: {a.plot}")
     if a.update_card:
         card_path = os.path.join(codec.path, "model.json")
         with open(card_path) as f:

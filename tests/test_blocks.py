@@ -189,3 +189,23 @@ def test_hier_encoder_channel_decoder_stream(kodim23):
     r = sink.results()
     assert [x["image_id"] for x in r] == [0, 1, 2] and all(x["snr_db"] == 30.0 for x in r)
     assert dec.stats()["damaged"] == 0 and dec.stats()["framing_stray_samples"] == 0
+
+
+def test_odd_images_through_the_whole_flowgraph(tmp_path):
+    """8x8, 4097x3, grayscale, RGBA and a corrupt file: the corrupt one is skipped and counted,
+    every other image arrives at its own size, the flowgraph keeps running."""
+    from PIL import Image
+    from gnuradio.jscc.loopback import deepjscc_loopback
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / "a_8x8.png")
+    Image.fromarray(rng.integers(0, 256, (4097, 3, 3), dtype=np.uint8)).save(tmp_path / "b_tall.png")
+    Image.fromarray(rng.integers(0, 256, (40, 60), dtype=np.uint8)).save(tmp_path / "c_gray.png")
+    Image.fromarray(rng.integers(0, 256, (30, 20, 4), dtype=np.uint8), "RGBA").save(tmp_path / "d_rgba.png")
+    (tmp_path / "e_corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    tb = deepjscc_loopback(str(tmp_path), DEFAULT_MODEL, "awgn", 10.0, seed=2, out_dir=str(tmp_path / "rx"),
+                           reference=str(tmp_path), compute_ssim=False, threads=1)
+    results, _ = tb.run_images(timeout=60)
+    sizes = {r["file"]: (r["height"], r["width"]) for r in results}
+    assert sizes == {"a_8x8.png": (8, 8), "b_tall.png": (4097, 3), "c_gray.png": (40, 60), "d_rgba.png": (30, 20)}
+    assert tb.source.skipped() == [str(tmp_path / "e_corrupt.png")]
+    assert all("psnr_db" in r for r in results) and tb.decoder.stats()["damaged"] == 0
