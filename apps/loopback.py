@@ -12,7 +12,7 @@ import os
 import sys
 
 import numpy as np
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from gnuradio.jscc.imageio import ImageError, load_rgb
 from gnuradio.jscc.loopback import CHANNELS, deepjscc_loopback
@@ -23,11 +23,16 @@ def side_by_side(original, received, path):
     """original | received at each SNR, labelled with SNR, PSNR and SSIM."""
     tiles = [(original, "original")] + received
     h, w = original.shape[:2]
-    canvas = Image.new("RGB", (w * len(tiles), h + 24), "white")
+    try:
+        font = ImageFont.load_default(size=max(12, w // 32))
+    except TypeError:  # Pillow < 10.1: fixed small bitmap font
+        font = ImageFont.load_default()
+    bar = max(24, w // 20)
+    canvas = Image.new("RGB", (w * len(tiles), h + bar), "white")
     draw = ImageDraw.Draw(canvas)
     for i, (img, label) in enumerate(tiles):
-        canvas.paste(Image.fromarray(img), (i * w, 24))
-        draw.text((i * w + 4, 5), label, fill="black")
+        canvas.paste(Image.fromarray(img), (i * w, bar))
+        draw.text((i * w + 6, bar // 6), label, fill="black", font=font)
     canvas.save(path)
 
 
