@@ -132,14 +132,19 @@ def main(argv=None):
         with open(card_path) as f:
             card = json.load(f)
         entry = card.setdefault("kodak", {}).setdefault(a.channel, {})
-        entry.update({"n_images": n_images, "realizations": a.realizations, "seed": a.seed,
-                      "command": " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))})
-        pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"]} for r in results}
+        cmd = " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))
+        entry.update({"n_images": n_images, "seed": a.seed})
+        entry.setdefault("commands", [])
+        if cmd not in entry["commands"]:
+            entry["commands"].append(cmd)
+        pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"], "realizations": a.realizations}
+               for r in results}
         entry["results"] = dict(sorted({**entry.get("results", {}), **pts}.items(), key=lambda kv: float(kv[0])))
         snr_train = float(card.get("snr_train_db", float("nan")))
         at_train = {r["image"]: round(r["psnr_db"], 3) for r in rows if r["snr_db"] == snr_train}
         if at_train:  # lets tests check the card on a few images (examples/images) without the full set
             entry["per_image_psnr_at_snr_train"] = at_train
+            entry["per_image_realizations"] = a.realizations
         with open(card_path, "w") as f:
             json.dump(card, f, indent=1)
         print(f"updated {card_path}")

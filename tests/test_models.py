@@ -42,15 +42,13 @@ def test_reproduces_card_at_snr_train(name):
         out = os.path.join(d, "e.json")
         r = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "..", "apps", "evaluate.py"),
                             "--model", os.path.join(MODELS, name), "--channel", ch, "--snr", str(c["snr_train_db"]),
-                            "--images", EXAMPLE_IMAGES, "--realizations", str(min(entry["realizations"], 20)),
+                            "--images", EXAMPLE_IMAGES, "--realizations", str(entry["per_image_realizations"]),
                             "--seed", str(entry["seed"]), "--no-ssim", "--json", out], capture_output=True, text=True)
         assert r.returncode == 0, r.stderr
         rows = json.load(open(out))["per_image"]
     want = entry["per_image_psnr_at_snr_train"]
-    for row in rows:
-        # fewer realizations than the card for fading models: a looser bound there
-        tol = 0.3 if entry["realizations"] <= 20 else 1.0
-        assert abs(row["psnr_db"] - want[row["image"]]) < tol, (row, want[row["image"]])
+    for row in rows:  # same seed and draws: only onnxruntime's numerics may differ between machines
+        assert abs(row["psnr_db"] - want[row["image"]]) < 0.3, (row, want[row["image"]])
 
 
 @pytest.mark.parametrize("name", shipped_models())
