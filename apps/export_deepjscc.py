@@ -19,7 +19,7 @@ import torch
 
 from gnuradio.jscc.imageio import load_rgb
 from gnuradio.jscc.training.channels import CHANNELS
-from gnuradio.jscc.training.deepjscc import DeepJSCC
+from gnuradio.jscc.training.deepjscc import DeepJSCC, c_for_kn
 from gnuradio.jscc.training.export import export_onnx, fast_decoder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -36,7 +36,7 @@ def main(argv=None):
 
     ck = torch.load(os.path.join(a.run, "checkpoint.pt"), map_location="cpu", weights_only=False)
     run = ck["args"]
-    c = 96 // run["kn"]
+    c = c_for_kn(run["kn"])
     model = DeepJSCC(c, CHANNELS[run["channel"]](run["snr"]))
     model.load_state_dict(ck["model"])
     model.eval()

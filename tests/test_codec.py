@@ -90,12 +90,26 @@ def test_missing_and_wrong_models(tmp_path):
     with pytest.raises(ModelError, match="not a loadable ONNX"):
         DeepJSCC(str(broken))
     shutil.copy(broken / "encoder.onnx", broken / "decoder.onnx")  # right format, wrong graph
-    with pytest.raises(ModelError, match="do not match"):
+    with pytest.raises(ModelError, match="does not match"):
         DeepJSCC(str(broken))
     card = json.loads((broken / "model.json").read_text())
     (broken / "model.json").write_text(json.dumps(dict(card, codec="jpeg")))
     with pytest.raises(ModelError, match="not deepjscc"):
         DeepJSCC(str(broken))
+
+
+def test_encoder_only_codec_checks_but_skips_the_decoder(kodim23, tmp_path):
+    enc = DeepJSCC(DEFAULT_MODEL, threads=1, parts=("encoder",))
+    assert enc.encode(kodim23).size == enc.n_symbols(512, 768)
+    with pytest.raises(RuntimeError, match="decoder not loaded"):
+        enc.decode(np.zeros(enc.n_symbols(8, 8), np.complex64), 8, 8)
+    half = tmp_path / "half"
+    shutil.copytree(os.path.join(MODELS, DEFAULT_MODEL), half)
+    os.remove(half / "decoder.onnx")
+    with pytest.raises(ModelError, match="decoder.onnx"):  # a broken folder still fails at construction
+        DeepJSCC(str(half), parts=("encoder",))
+    with pytest.raises(ValueError, match="parts"):
+        DeepJSCC(DEFAULT_MODEL, parts=("both",))
 
 
 def test_models_found_by_name_and_env(tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ class deepjscc_decode_pdu(gr.basic_block):
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0):
         gr.basic_block.__init__(self, name="jscc_deepjscc_decode_pdu", in_sig=None, out_sig=None)
-        self.codec = DeepJSCC(model, threads)
+        self.codec = DeepJSCC(model, threads, parts=("decoder",))
         self.height, self.width = int(height), int(width)
         self._stats = dict(decoded=0, damaged=0, short=0, long=0, nonfinite=0, dropped=0)
         self.message_port_register_in(pmt.intern("in"))

@@ -19,7 +19,7 @@ class deepjscc_encode_pdu(gr.basic_block):
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", threads=0):
         gr.basic_block.__init__(self, name="jscc_deepjscc_encode_pdu", in_sig=None, out_sig=None)
-        self.codec = DeepJSCC(model, threads)
+        self.codec = DeepJSCC(model, threads, parts=("encoder",))
         self._encoded, self._errors = 0, 0
         self.message_port_register_in(pmt.intern("in"))
         self.message_port_register_out(pmt.intern("out"))

@@ -17,28 +17,42 @@ CODEC = "deepjscc"
 
 
 class DeepJSCC:
-    def __init__(self, model, threads=0):
+    def __init__(self, model, threads=0, parts=("encoder", "decoder")):
+        """parts: which ONNX graphs to load (a transmitter needs only the encoder). Both files must exist."""
         self.path = find_model(model)
         self.card = load_card(self.path)
         if self.card.get("codec") != CODEC:
             raise ModelError(f"{self.path} is a {self.card.get('codec')!r} model, not {CODEC}")
+        if not parts or set(parts) - {"encoder", "decoder"}:
+            raise ValueError(f"parts must name 'encoder' and/or 'decoder', not {parts!r}")
         self.name = self.card.get("name", os.path.basename(self.path))
         self.c = int(self.card["c"])
         self.kn = int(self.card["kn"])
-        try:
-            self._enc = ort.session(os.path.join(self.path, "encoder.onnx"), threads)
-            self._dec = ort.session(os.path.join(self.path, "decoder.onnx"), threads)
-        except (FileNotFoundError, ValueError) as e:
-            raise ModelError(f"model {self.name}: {e}") from None
+        self._sessions = {}
+        for part in ("encoder", "decoder"):
+            path = os.path.join(self.path, part + ".onnx")
+            try:
+                if part in parts:
+                    self._sessions[part] = ort.session(path, threads)
+                elif not os.path.isfile(path):
+                    raise FileNotFoundError(f"ONNX model file {path} does not exist")
+            except (FileNotFoundError, ValueError) as e:
+                raise ModelError(f"model {self.name}: {e}") from None
         self._check_io()
 
     def _check_io(self):
-        ei, eo = self._enc.get_inputs()[0], self._enc.get_outputs()[0]
-        di = self._dec.get_inputs()[0]
-        if ei.shape[1] != 3 or eo.shape[1] != self.c or di.shape[1] != self.c:
-            raise ModelError(f"model {self.name}: ONNX shapes {ei.shape} -> {eo.shape}, decoder {di.shape} "
-                             f"do not match the card (c = {self.c})")
-        self._enc_in, self._dec_in = ei.name, di.name
+        want = {"encoder": (3, self.c), "decoder": (self.c, 3)}  # (input, output) channels
+        for part, sess in self._sessions.items():
+            i, o = sess.get_inputs()[0], sess.get_outputs()[0]
+            if (i.shape[1], o.shape[1]) != want[part]:
+                raise ModelError(f"model {self.name}: {part}.onnx maps {i.shape} -> {o.shape}, "
+                                 f"which does not match the card (c = {self.c})")
+
+    def _run(self, part, x):
+        sess = self._sessions.get(part)
+        if sess is None:
+            raise RuntimeError(f"{part} not loaded (parts={tuple(self._sessions)})")
+        return sess.run(None, {sess.get_inputs()[0].name: x})[0]
 
     @staticmethod
     def latent_hw(height, width):
@@ -55,7 +69,7 @@ class DeepJSCC:
         h, w = self.latent_hw(height, width)
         x = np.pad(img, ((0, 4 * h - height), (0, 4 * w - width), (0, 0)), mode="edge")
         x = x.transpose(2, 0, 1)[None].astype(np.float32)
-        z = self._enc.run(None, {self._enc_in: x})[0][0]
+        z = self._run("encoder", x)[0]
         half = self.c // 2
         return (z[:half] + 1j * z[half:]).astype(np.complex64).ravel()
 
@@ -68,7 +82,7 @@ class DeepJSCC:
         h, w = self.latent_hw(height, width)
         s = symbols.reshape(self.c // 2, h, w)
         z = np.concatenate([s.real, s.imag])[None].astype(np.float32)
-        y = self._dec.run(None, {self._dec_in: z})[0][0]
+        y = self._run("decoder", z)[0]
         return np.clip(y[:, :height, :width].round(), 0, 255).astype(np.uint8).transpose(1, 2, 0).copy()
 
 
