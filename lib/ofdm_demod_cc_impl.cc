@@ -1,0 +1,383 @@
+/* -*- c++ -*- */
+/*
+ * Copyright 2026 gr-jscc authors.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#include "ofdm_demod_cc_impl.h"
+#include <gnuradio/io_signature.h>
+#include <cmath>
+#include <stdexcept>
+
+namespace gr {
+namespace jscc {
+
+ofdm_demod_cc::sptr ofdm_demod_cc::make(int fft_len, int cp_len, int occupied, int pilots,
+                                        int frame_symbols, const std::string& equalizer,
+                                        const std::string& accept, int smoothing,
+                                        int timing_backoff, bool track_amplitude,
+                                        bool chan_est_tags, const std::string& len_tag_key)
+{
+    return gnuradio::make_block_sptr<ofdm_demod_cc_impl>(
+        fft_len, cp_len, occupied, pilots, frame_symbols, equalizer, accept, smoothing,
+        timing_backoff, track_amplitude, chan_est_tags, len_tag_key);
+}
+
+ofdm_demod_cc_impl::ofdm_demod_cc_impl(int fft_len, int cp_len, int occupied, int pilots,
+                                       int frame_symbols, const std::string& equalizer,
+                                       const std::string& accept, int smoothing,
+                                       int timing_backoff, bool track_amplitude,
+                                       bool chan_est_tags, const std::string& len_tag_key)
+    : gr::block("ofdm_demod_cc",
+                gr::io_signature::make(1, 1, sizeof(gr_complex)),
+                gr::io_signature::makev(1, 2, { sizeof(gr_complex), sizeof(float) })),
+      d_L(fft_len, cp_len, occupied, pilots),
+      d_frame_symbols(frame_symbols),
+      d_smoothing(smoothing),
+      d_backoff(timing_backoff),
+      d_chan_tags(chan_est_tags),
+      d_len_key(pmt::intern(len_tag_key)),
+      d_sync_key(pmt::intern("ofdm_sync")),
+      d_eq(ofdm_equalizer::make(equalizer)),
+      d_tracker(track_amplitude),
+      d_fft(fft_len)
+{
+    if (frame_symbols < 1 || static_cast<long>(frame_symbols) * d_L.n_data() > 65535)
+        throw std::invalid_argument("ofdm_demod: frame_symbols must be >= 1 and carry at most "
+                                    "65535 payload symbols per frame");
+    if (accept == "all")
+        d_accept = -1;
+    else if (accept == "analog")
+        d_accept = frame_header::ANALOG;
+    else if (accept == "digital")
+        d_accept = frame_header::DIGITAL;
+    else
+        throw std::invalid_argument("ofdm_demod: accept must be all, analog or digital");
+    if (smoothing < 1 || smoothing > occupied / 2)
+        throw std::invalid_argument("ofdm_demod: smoothing must be in 1..occupied/2");
+    if (timing_backoff < 0 || timing_backoff >= cp_len)
+        throw std::invalid_argument("ofdm_demod: timing_backoff must be in 0..cp_len-1");
+
+    for (int bin : d_L.occupied)
+        d_ksigned.push_back(bin < fft_len / 2 ? bin : bin - fft_len);
+    d_p2 = d_L.preamble_time;
+    d_p2.insert(d_p2.end(), d_L.preamble_time.begin(), d_L.preamble_time.end());
+    const int K = d_L.n_occupied;
+    d_y.resize(K);
+    d_h.resize(K);
+    d_yd.resize(d_L.n_data());
+    d_hd.resize(d_L.n_data());
+    d_out.resize(d_L.n_data());
+    d_csi.resize(d_L.n_data());
+    d_need = keep() + 1;
+    set_output_multiple(d_L.n_data());
+    set_tag_propagation_policy(TPP_DONT);
+    message_port_register_out(pmt::intern("stats"));
+}
+
+// A sync tag sits at most 2N + cp + N/4 samples after the start it reports, and the fine
+// timing search looks cp/2 + 8 before that: samples this close to the end must stay.
+int ofdm_demod_cc_impl::keep() const
+{
+    return 3 * d_L.fft_len + 2 * d_L.cp_len + 32;
+}
+
+int ofdm_demod_cc_impl::max_input_needed() const
+{
+    return keep() + 2 * d_L.cp_len + 32 + d_L.preamble_len() +
+           (d_L.header_symbols() + 1) * d_L.symbol_len();
+}
+
+void ofdm_demod_cc_impl::forecast(int, gr_vector_int& req) { req[0] = d_need; }
+
+void ofdm_demod_cc_impl::fft_at(const gr_complex* in, uint64_t base, uint64_t pos, gr_complex* y)
+{
+    const int N = d_L.fft_len;
+    gr_complex* buf = d_fft.get_inbuf();
+    // remove the CFO with the phase referred to the frame start, so symbols stay coherent
+    const double w = -2 * M_PI * d_cfo / N;
+    gr_complex rot(std::polar(1.0, w * (double(pos) - double(d_d))));
+    const gr_complex step(std::polar(1.0, w));
+    const gr_complex* x = in + (pos - base);
+    for (int n = 0; n < N; n++) {
+        buf[n] = x[n] * rot;
+        rot *= step;
+    }
+    d_fft.execute();
+    const float g = 1.0f / (N * d_L.scale);
+    const gr_complex* f = d_fft.get_outbuf();
+    for (int i = 0; i < d_L.n_occupied; i++)
+        y[i] = f[d_L.occupied[i]] * g;
+}
+
+bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_t start)
+{
+    const int N = d_L.fft_len, cp = d_L.cp_len, K = d_L.n_occupied;
+    // fine timing: correlate (CFO removed) with both preamble halves around the coarse start
+    const uint64_t lo = start - cp / 2 - 8, hi = start + cp + 16;
+    const double w = -2 * M_PI * d_cfo / N;
+    std::vector<gr_complex> r(hi - lo + 2 * N);
+    for (size_t n = 0; n < r.size(); n++)
+        r[n] = in[lo - base + n] * gr_complex(std::polar(1.0, w * n));
+    double best = -1;
+    uint64_t best_d = start;
+    for (uint64_t d = lo; d <= hi; d++) {
+        gr_complex c = 0;
+        const gr_complex* x = r.data() + (d - lo);
+        for (int m = 0; m < 2 * N; m++)
+            c += std::conj(d_p2[m]) * x[m];
+        if (std::norm(c) > best) {
+            best = std::norm(c);
+            best_d = d;
+        }
+    }
+    // back off into the cyclic prefix: an early window is harmless, a late one is ISI
+    d_d = best_d - d_backoff;
+    // fine CFO over the aligned halves
+    std::complex<double> P = 0;
+    const gr_complex* x = in + (d_d - base);
+    for (int m = 0; m < N; m++)
+        P += std::complex<double>(std::conj(x[m]) * x[m + N]);
+    if (std::abs(P) > 0)
+        d_cfo = std::arg(P) / (2 * M_PI);
+
+    std::vector<gr_complex> y1(K), y2(K);
+    fft_at(in, base, d_d, y1.data());
+    fft_at(in, base, d_d + N, y2.data());
+    double noise = 0, power = 0;
+    for (int i = 0; i < K; i++) {
+        d_h[i] = 0.5f * (y1[i] + y2[i]) * std::conj(d_L.preamble_freq[i]);
+        noise += std::norm(y1[i] - y2[i]) / 2;
+        power += std::norm(d_h[i]);
+    }
+    noise /= K;
+    power /= K;
+    if (!(noise > 0) || !std::isfinite(noise) || !std::isfinite(power))
+        noise = std::isfinite(power) && power > 0 ? power * 1e-6 : 1.0;
+    d_nv = static_cast<float>(noise);
+    // SNR per time sample: signal power on K of N carriers, noise on all N
+    const double sig = std::max(power - noise / 2, noise * 1e-3);
+    d_snr_db = 10 * std::log10(sig / noise * K / N);
+
+    if (d_smoothing > 1) {
+        // take out the ramp of the timing offset, average neighbours, put it back
+        std::complex<double> acc = 0;
+        for (int i = 1; i < K; i++)
+            acc += std::complex<double>(d_h[i] * std::conj(d_h[i - 1])) /
+                   double(d_ksigned[i] - d_ksigned[i - 1]);
+        const double slope = std::arg(acc);
+        std::vector<gr_complex> flat(K), sm(K);
+        for (int i = 0; i < K; i++)
+            flat[i] = d_h[i] * gr_complex(std::polar(1.0, -slope * d_ksigned[i]));
+        const int half = d_smoothing / 2;
+        for (int i = 0; i < K; i++) {
+            const int a = std::max(0, i - half), b = std::min(K - 1, i + half);
+            gr_complex s = 0;
+            for (int j = a; j <= b; j++)
+                s += flat[j];
+            sm[i] = s / float(b - a + 1);
+        }
+        for (int i = 0; i < K; i++)
+            d_h[i] = sm[i] * gr_complex(std::polar(1.0, slope * d_ksigned[i]));
+    }
+
+    d_tracker.reset();
+    const int Hs = d_L.header_symbols(), nd = d_L.n_data();
+    std::vector<float> llr(Hs * nd);
+    for (int s = 0; s < Hs; s++) {
+        fft_at(in, base, d_d + 2 * N + s * (N + cp) + cp, d_y.data());
+        d_sym = s;
+        track_and_equalize(d_y.data(), nd);
+        for (int i = 0; i < nd; i++)
+            llr[s * nd + i] = 4.0f * d_out[i].real() * d_csi[i];
+    }
+    d_sym = Hs;
+    if (!d_hdr.decode(llr)) {
+        d_crc++;
+        return false;
+    }
+    if (!d_hdr.plausible(max_payload())) {
+        d_invalid++;
+        return false;
+    }
+    return true;
+}
+
+void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out)
+{
+    const int P = d_L.n_pilots;
+    gr_complex yp[64], hp[64];
+    float ref[64];
+    int kp[64];
+    const float pol = d_L.pilot_polarity(d_sym);
+    for (int p = 0; p < P && p < 64; p++) {
+        const int i = d_L.pilot_idx[p];
+        yp[p] = y[i];
+        hp[p] = d_h[i];
+        ref[p] = pol;
+        kp[p] = d_ksigned[i];
+    }
+    d_tracker.update(yp, hp, ref, kp, std::min(P, 64));
+    for (int j = 0; j < n_out; j++) {
+        const int i = d_L.data_idx[j];
+        d_yd[j] = y[i];
+        d_hd[j] = d_h[i] * d_tracker.correction(d_ksigned[i]);
+    }
+    d_eq->equalize(d_yd.data(), d_hd.data(), d_nv, n_out, d_out.data(), d_csi.data());
+}
+
+void ofdm_demod_cc_impl::add_frame_tags(uint64_t off)
+{
+    auto tag = [&](const char* k, pmt::pmt_t v) { add_item_tag(0, off, pmt::intern(k), v); };
+    add_item_tag(0, off, d_len_key, pmt::from_long(d_hdr.payload_len));
+    tag("frame_type", pmt::from_long(d_hdr.frame_type));
+    tag("bits_per_symbol", pmt::from_long(d_hdr.bits_per_symbol));
+    tag("model_id", pmt::from_long(d_hdr.model_id));
+    tag("image_id", pmt::from_long(d_hdr.image_id));
+    tag("frag_idx", pmt::from_long(d_hdr.frag_idx));
+    tag("frag_count", pmt::from_long(d_hdr.frag_count));
+    tag("seq", pmt::from_long(d_hdr.seq));
+    tag("height", pmt::from_long(d_hdr.height));
+    tag("width", pmt::from_long(d_hdr.width));
+    tag("snr_db", pmt::from_double(d_snr_db));
+    tag("noise_var", pmt::from_double(d_nv));
+    tag("cfo", pmt::from_double(d_cfo));
+    tag("rx_sample", pmt::from_uint64(d_d));
+    if (d_chan_tags)
+        tag("chan_est", pmt::init_c32vector(d_h.size(), d_h));
+}
+
+void ofdm_demod_cc_impl::publish_stats()
+{
+    pmt::pmt_t d = pmt::make_dict();
+    auto put = [&](const char* k, uint64_t v) {
+        d = pmt::dict_add(d, pmt::intern(k), pmt::from_uint64(v));
+    };
+    put("detected", d_detected);
+    put("header_ok", d_ok);
+    put("header_crc_fail", d_crc);
+    put("header_invalid", d_invalid);
+    put("filtered", d_filtered);
+    put("missed", d_missed);
+    put("frames", d_frames);
+    message_port_pub(pmt::intern("stats"), d);
+}
+
+int ofdm_demod_cc_impl::general_work(int noutput_items,
+                                     gr_vector_int& ninput_items,
+                                     gr_vector_const_void_star& input_items,
+                                     gr_vector_void_star& output_items)
+{
+    const auto in = static_cast<const gr_complex*>(input_items[0]);
+    auto out = static_cast<gr_complex*>(output_items[0]);
+    float* csi_out = output_items.size() > 1 ? static_cast<float*>(output_items[1]) : nullptr;
+    const int n_in = ninput_items[0];
+    const uint64_t base = nitems_read(0), end = base + n_in;
+    const int N = d_L.fft_len, cp = d_L.cp_len, nd = d_L.n_data();
+    if (d_consumed_to < base)
+        d_consumed_to = base;
+    int produced = 0;
+    d_need = keep() + 1;
+
+    while (true) {
+        if (d_state == SEARCH) {
+            std::vector<tag_t> tags;
+            get_tags_in_range(tags, 0, base, end, d_sync_key);
+            bool waiting = false;
+            for (const auto& t : tags) {
+                if (t.offset < d_skip_until)
+                    continue;
+                d_detected++;
+                const pmt::pmt_t v = t.value;
+                const uint64_t start = pmt::to_uint64(
+                    pmt::dict_ref(v, pmt::intern("start"), pmt::from_uint64(t.offset)));
+                const uint64_t lo = start - cp / 2 - 8;
+                if (start < uint64_t(cp / 2 + 8) || lo < base) {
+                    d_missed++; // its samples are gone (buffer too small or a start overlap)
+                    d_skip_until = t.offset + 1;
+                    publish_stats();
+                    continue;
+                }
+                const uint64_t need_end = start + cp + 16 + 2 * N +
+                                          d_L.header_symbols() * (N + cp) + N + cp;
+                if (need_end > end) {
+                    // wait for the header, keeping everything from lo on
+                    d_detected--;
+                    d_consumed_to = std::max(d_consumed_to, lo);
+                    d_need = static_cast<int>(need_end - d_consumed_to);
+                    waiting = true;
+                    break;
+                }
+                d_cfo = pmt::to_double(
+                    pmt::dict_ref(v, pmt::intern("cfo"), pmt::from_double(0.0)));
+                d_skip_until = t.offset + 1;
+                if (!try_header(in, base, start)) {
+                    publish_stats();
+                    continue;
+                }
+                d_ok++;
+                const uint64_t frame_end =
+                    d_d + 2 * N +
+                    uint64_t(d_L.header_symbols() + (d_hdr.payload_len + nd - 1) / nd) * (N + cp);
+                if (d_accept >= 0 && int(d_hdr.frame_type) != d_accept) {
+                    d_filtered++;
+                    d_skip_until = frame_end;
+                    publish_stats();
+                    continue;
+                }
+                d_left = d_hdr.payload_len;
+                d_first = true;
+                d_skip_until = frame_end;
+                d_state = PAYLOAD;
+                publish_stats();
+                break;
+            }
+            if (d_state == SEARCH) {
+                if (!waiting && end > uint64_t(keep()))
+                    d_consumed_to = std::max(d_consumed_to, end - keep());
+                break;
+            }
+        }
+
+        // PAYLOAD: one OFDM symbol per pass
+        const uint64_t pos = d_d + 2 * N + uint64_t(d_sym) * (N + cp) + cp;
+        if (pos + N > end) {
+            d_consumed_to = std::max(d_consumed_to, std::min(pos - cp, end));
+            d_need = static_cast<int>(pos + N - d_consumed_to);
+            break;
+        }
+        if (produced + nd > noutput_items)
+            break;
+        const int m = static_cast<int>(std::min<long>(nd, d_left));
+        fft_at(in, base, pos, d_y.data());
+        track_and_equalize(d_y.data(), m);
+        if (d_first) {
+            add_frame_tags(nitems_written(0) + produced);
+            d_first = false;
+        }
+        for (int j = 0; j < m; j++) {
+            gr_complex v = d_out[j];
+            if (!std::isfinite(v.real()) || !std::isfinite(v.imag())) {
+                v = 0;
+                d_nonfinite++;
+            }
+            out[produced + j] = v;
+            if (csi_out)
+                csi_out[produced + j] = std::isfinite(d_csi[j]) ? d_csi[j] : 0.0f;
+        }
+        produced += m;
+        d_sym++;
+        d_left -= m;
+        d_consumed_to = std::max(d_consumed_to, pos + N);
+        if (d_left == 0) {
+            d_frames++;
+            d_state = SEARCH;
+        }
+    }
+    consume_each(static_cast<int>(std::min<uint64_t>(d_consumed_to - base, n_in)));
+    return produced;
+}
+
+} // namespace jscc
+} // namespace gr

@@ -1,0 +1,90 @@
+/* -*- c++ -*- */
+/*
+ * Copyright 2026 gr-jscc authors.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#ifndef INCLUDED_JSCC_OFDM_DEMOD_CC_IMPL_H
+#define INCLUDED_JSCC_OFDM_DEMOD_CC_IMPL_H
+
+#include "frame_header.h"
+#include "ofdm_equalizer.h"
+#include "ofdm_layout.h"
+#include <gnuradio/fft/fft.h>
+#include <gnuradio/jscc/ofdm_demod_cc.h>
+
+namespace gr {
+namespace jscc {
+
+class ofdm_demod_cc_impl : public ofdm_demod_cc
+{
+private:
+    ofdm_layout d_L;
+    const int d_frame_symbols, d_smoothing, d_backoff;
+    int d_accept; // -1: all, else the frame type
+    const bool d_chan_tags;
+    const pmt::pmt_t d_len_key, d_sync_key;
+    std::unique_ptr<ofdm_equalizer> d_eq;
+    pilot_tracker d_tracker;
+    gr::fft::fft_complex_fwd d_fft;
+    std::vector<int> d_ksigned;   // signed carrier number per occupied index
+    std::vector<gr_complex> d_p2; // the two preamble halves, for fine timing
+
+    enum { SEARCH, PAYLOAD } d_state = SEARCH;
+    int d_need;                 // input items wanted from the read position
+    uint64_t d_skip_until = 0;  // sync tags before this offset belong to a handled frame
+    uint64_t d_consumed_to = 0; // absolute offset consumed so far
+
+    // current frame
+    uint64_t d_d = 0; // absolute offset of the first preamble half
+    double d_cfo = 0;
+    std::vector<gr_complex> d_h; // channel estimate per occupied carrier
+    float d_nv = 1;
+    double d_snr_db = 0;
+    frame_header d_hdr;
+    int d_sym = 0;   // OFDM symbol number after the preamble (header first)
+    long d_left = 0; // payload symbols still to output
+    bool d_first = false;
+
+    std::vector<gr_complex> d_y, d_yd, d_hd, d_out;
+    std::vector<float> d_csi;
+    uint64_t d_detected = 0, d_ok = 0, d_crc = 0, d_invalid = 0, d_filtered = 0, d_missed = 0,
+             d_frames = 0, d_nonfinite = 0;
+
+    int keep() const;
+    void fft_at(const gr_complex* in, uint64_t base, uint64_t pos, gr_complex* y);
+    bool try_header(const gr_complex* in, uint64_t base, uint64_t start);
+    void track_and_equalize(const gr_complex* y, int n_out);
+    void add_frame_tags(uint64_t offset);
+    void publish_stats();
+
+public:
+    ofdm_demod_cc_impl(int fft_len, int cp_len, int occupied, int pilots, int frame_symbols,
+                       const std::string& equalizer, const std::string& accept, int smoothing,
+                       int timing_backoff, bool track_amplitude, bool chan_est_tags,
+                       const std::string& len_tag_key);
+
+    void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
+    int general_work(int noutput_items,
+                     gr_vector_int& ninput_items,
+                     gr_vector_const_void_star& input_items,
+                     gr_vector_void_star& output_items) override;
+
+    int n_data() const override { return d_L.n_data(); }
+    int max_payload() const override { return d_frame_symbols * d_L.n_data(); }
+    int max_input_needed() const override;
+    uint64_t detected() const override { return d_detected; }
+    uint64_t headers_ok() const override { return d_ok; }
+    uint64_t header_crc_failures() const override { return d_crc; }
+    uint64_t header_invalid() const override { return d_invalid; }
+    uint64_t filtered() const override { return d_filtered; }
+    uint64_t missed() const override { return d_missed; }
+    uint64_t frames() const override { return d_frames; }
+    uint64_t nonfinite() const override { return d_nonfinite; }
+};
+
+} // namespace jscc
+} // namespace gr
+
+#endif
