@@ -15,7 +15,9 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from gnuradio.jscc.imageio import ImageError, load_rgb
-from gnuradio.jscc.loopback import CHANNELS, deepjscc_loopback
+from gnuradio.jscc.channel import KINDS
+from gnuradio.jscc.loopback import CHANNELS, deepjscc_loopback, deepjscc_ofdm_loopback
+from gnuradio.jscc.ofdm import OfdmParams
 from gnuradio.jscc.models import ModelError
 
 
@@ -42,7 +44,23 @@ def main(argv=None):
     src.add_argument("--image", help="one image file")
     src.add_argument("--images", help="a folder of images")
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
-    ap.add_argument("--channel", choices=CHANNELS, default="awgn")
+    ap.add_argument("--channel", choices=sorted(set(CHANNELS) | set(KINDS)), default="awgn",
+                    help="direct path: awgn, rayleigh (one h per image, known phase); "
+                         "ofdm: awgn, rayleigh (block fading), multipath, none")
+    ap.add_argument("--phy", choices=("direct", "ofdm"), default="direct",
+                    help="direct: symbols straight into the channel; ofdm: the full OFDM PHY")
+    ofdm = ap.add_argument_group("OFDM PHY (--phy ofdm)")
+    ofdm.add_argument("--fft-len", type=int, default=64)
+    ofdm.add_argument("--cp-len", type=int, default=16)
+    ofdm.add_argument("--frame-symbols", type=int, default=64, help="payload OFDM symbols per frame")
+    ofdm.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
+    ofdm.add_argument("--clip-db", type=float, default=0.0, help="TX clipping level above RMS (0: off)")
+    ofdm.add_argument("--cfo", type=float, default=0.0, help="carrier offset, subcarrier spacings")
+    ofdm.add_argument("--timing", type=float, default=0.0, help="fractional sample delay [0, 1)")
+    ofdm.add_argument("--delay", type=int, default=0, help="samples of silence before the signal")
+    ofdm.add_argument("--sro-ppm", type=float, default=0.0, help="sampling-rate offset (ppm)")
+    ofdm.add_argument("--phase-noise", type=float, default=0.0, help="phase noise std (rad) before filtering")
+    ofdm.add_argument("--rms-delay", type=float, default=2.0, help="multipath rms delay spread (samples)")
     ap.add_argument("--snr", type=float, nargs="+", default=[10.0], help="SNR(s) in dB, one run each")
     ap.add_argument("--seed", type=int, default=1, help="channel seed (run i uses seed + i)")
     ap.add_argument("--out", default="out/loopback")
@@ -59,15 +77,28 @@ def main(argv=None):
     for i, snr in enumerate(a.snr):
         out_dir = os.path.join(a.out, f"snr_{snr:g}dB")
         try:
-            tb = deepjscc_loopback(images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim)
-        except (ModelError, ValueError) as e:
+            if a.phy == "ofdm":
+                tb = deepjscc_ofdm_loopback(
+                    images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
+                    params=OfdmParams(a.fft_len, a.cp_len, frame_symbols=a.frame_symbols), equalizer=a.equalizer,
+                    clip_db=a.clip_db, cfo=a.cfo, timing=a.timing, delay=a.delay, sro_ppm=a.sro_ppm,
+                    phase_noise=a.phase_noise, rms_delay=a.rms_delay)
+            else:
+                if a.channel not in CHANNELS:
+                    ap.error(f"--channel {a.channel} needs --phy ofdm")
+                tb = deepjscc_loopback(images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim)
+        except (ModelError, ValueError, RuntimeError) as e:
             sys.exit(f"error: {e}")
         try:
             results, secs = tb.run_images(a.timeout)
         except TimeoutError as e:
             sys.exit(f"error: {e}")
-        skipped, stats = tb.source.skipped(), tb.decoder.stats()
-        print(f"--- {a.channel} {snr:g} dB: {len(results)} images in {secs:.1f} s; decoder: {stats}"
+        skipped = tb.source.skipped()
+        stats = tb.decoder.stats() if a.phy == "direct" else tb.rx.stats()
+        if a.phy == "ofdm":
+            stats["tx"] = dict(frames=tb.tx.tx.frames(), papr_db=round(tb.tx.tx.papr_db(), 2),
+                               clipped_fraction=tb.tx.tx.clipped_fraction())
+        print(f"--- {a.phy} {a.channel} {snr:g} dB: {len(results)} images in {secs:.1f} s; stats: {stats}"
               + (f"; skipped unreadable: {len(skipped)}" if skipped else ""))
         for r in sorted(results, key=lambda r: r["image_id"]):
             print(f"  {r.get('file')}: PSNR {r.get('psnr_db', float('nan')):.2f} dB"

@@ -5,7 +5,8 @@
 #
 """gr-jscc: learned joint source-channel coding of images for GNU Radio.
 
-C++ blocks: awgn_cc, rayleigh_cc (channel models).
+C++ blocks: awgn_cc, rayleigh_cc (channel models); ofdm_mod_cc, ofdm_sync_cc, ofdm_demod_cc,
+soft_demapper_cf (the OFDM PHY).
 Python blocks: image_source, deepjscc_encoder / deepjscc_encode_pdu,
 deepjscc_decoder / deepjscc_decode_pdu, image_sink.
 Codec cores without GNU Radio: gnuradio.jscc.codecs.
@@ -20,3 +21,8 @@ from .deepjscc_decoder import deepjscc_decoder, deepjscc_decode_pdu  # noqa: F40
 from .image_sink import image_sink  # noqa: F401
 from .pdu_to_stream import pdu_to_stream  # noqa: F401
 from .stream_to_pdu import stream_to_pdu  # noqa: F401
+from .qam import qam_mapper  # noqa: F401
+from .ofdm import OfdmParams, ofdm_rx, ofdm_tx  # noqa: F401
+from .frame_reassembler import frame_reassembler  # noqa: F401
+from .channel import channel_sim  # noqa: F401
+from .ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx  # noqa: F401

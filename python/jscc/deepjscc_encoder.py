@@ -33,7 +33,8 @@ class deepjscc_encode_pdu(gr.basic_block):
             self.logger.error(f"dropping message {self._errors}: {e}")
             return
         sym = self.codec.encode(img)
-        meta = M.with_entries(meta, **{M.CODEC: CODEC, M.MODEL: self.codec.name, M.N_SYMBOLS: int(sym.size)})
+        meta = M.with_entries(meta, **{M.CODEC: CODEC, M.MODEL: self.codec.name, M.MODEL_ID: M.model_id(self.codec.name),
+                                       M.N_SYMBOLS: int(sym.size)})
         self._encoded += 1
         self.message_port_pub(pmt.intern("out"), pmt.cons(meta, to_pmt(sym)))
 

@@ -25,7 +25,8 @@ def expand_paths(spec):
 class image_source(gr.basic_block):
     """Reads image files and emits each as an image PDU on port "out".
 
-    Metadata: image_id, height, width, file. Unreadable files are logged, skipped and
+    Metadata: image_id (start_id + position in the list, counting skipped files and earlier
+    passes), height, width, file. Unreadable files are logged, skipped and
     counted (skipped()). With repeat, the list is sent again and again, one image per
     `interval` seconds (an interval is required then, so the queue cannot grow without bound).
     """
@@ -70,6 +71,7 @@ class image_source(gr.basic_block):
                     except ImageError as e:
                         self._skipped.append(p)
                         self.logger.error(f"skipping {p}: {e}")
+                        self.next_id += 1  # ids follow list positions, so a receiver can map id -> file
                         continue
                     md = M.with_entries(pmt.make_dict(), **{M.IMAGE_ID: self.next_id, M.FILE: os.path.basename(p)})
                     self.message_port_pub(pmt.intern("out"), M.image_pdu(img, md))

@@ -3,6 +3,8 @@
 A block passes on every key it does not use. Image PDUs carry the pixels as a u8vector
 of height*width*3 bytes (row-major RGB); symbol PDUs carry a c32vector.
 """
+import zlib
+
 import numpy as np
 import pmt
 
@@ -20,6 +22,12 @@ MISSING = "missing"      # int: symbols the decoder had to zero-fill
 EXTRA = "extra"          # int: surplus symbols the decoder dropped
 NONFINITE = "nonfinite"  # int: NaN/inf symbols the decoder zeroed
 LEN_TAG = "packet_len"   # GNU Radio's tagged-stream length key
+MODEL_ID = "model_id"    # int: 8-bit model id carried in the OFDM frame header (model_id())
+
+
+def model_id(name):
+    """The 8-bit header id of a model name (CRC-32 of the name, low byte)."""
+    return zlib.crc32(str(name).encode()) & 0xFF
 
 
 def to_dict(meta):

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_sync_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(6abb8e5365b3b279a17b9d1e529d6e53)                     */
+/* BINDTOOL_HEADER_FILE_HASH(3da638923eb95be195c6598ada341ca0)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
