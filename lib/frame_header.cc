@@ -164,7 +164,17 @@ bool frame_header::decode(const std::vector<float>& slot_llr)
     std::vector<float> llr(CODED_BITS, 0.0f);
     for (int t = 0; t < n_slots; t++)
         llr[slot_bit(t, n_slots)] += slot_llr[t];
-    return parse(viterbi(llr, INFO_BITS));
+    d_last = viterbi(llr, INFO_BITS);
+    return parse(d_last);
+}
+
+std::vector<uint8_t> frame_header::encode_last(int n_slots) const
+{
+    const auto coded = conv_encode(d_last.empty() ? std::vector<uint8_t>(INFO_BITS, 0) : d_last);
+    std::vector<uint8_t> slots(n_slots);
+    for (int t = 0; t < n_slots; t++)
+        slots[t] = coded[slot_bit(t, n_slots)];
+    return slots;
 }
 
 } // namespace jscc

@@ -38,6 +38,11 @@ struct JSCC_API frame_header {
     unsigned height = 0;          //!< 12 bits: image height in pixels (0: unknown)
     unsigned width = 0;           //!< 12 bits
 
+private:
+    std::vector<uint8_t> d_last; // info bits of the last decode()
+
+public:
+
     //! Field bits + CRC (INFO_BITS values of 0/1).
     std::vector<uint8_t> info_bits() const;
     //! Parse INFO_BITS bits; false when the CRC fails.
@@ -49,6 +54,9 @@ struct JSCC_API frame_header {
     std::vector<uint8_t> encode(int n_slots) const;
     //! From per-slot LLRs (log P(0)/P(1)); false when the CRC fails.
     bool decode(const std::vector<float>& slot_llr);
+
+    //! Coded slots of the bits the last decode() produced, CRC or not (for a second pass).
+    std::vector<uint8_t> encode_last(int n_slots) const;
 
     static uint16_t crc16(const std::vector<uint8_t>& bits, int n);
     static std::vector<uint8_t> conv_encode(const std::vector<uint8_t>& bits);

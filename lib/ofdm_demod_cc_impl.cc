@@ -160,6 +160,116 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
     const double sig = std::max(power - noise / 2, noise * 1e-3);
     d_snr_db = 10 * std::log10(sig / noise * K / N);
 
+    d_h_raw = d_h;
+    smooth_estimate();
+
+    d_tracker.reset();
+    const int Hs = d_L.header_symbols(), nd = d_L.n_data();
+    std::vector<float> llr(Hs * nd);
+    d_hdr_y.resize(Hs);
+    d_hdr_corr.resize(Hs);
+    for (int s = 0; s < Hs; s++) {
+        d_hdr_y[s].resize(K);
+        fft_at(in, base, d_d + 2 * N + s * (N + cp) + cp, d_hdr_y[s].data());
+        d_sym = s;
+        track_and_equalize(d_hdr_y[s].data(), nd);
+        d_hdr_corr[s] = d_tracker.state();
+        for (int i = 0; i < nd; i++)
+            llr[s * nd + i] = 4.0f * d_out[i].real() * d_csi[i];
+    }
+    d_sym = Hs;
+    if (!d_hdr.decode(llr) && !retry_header()) {
+        d_crc++;
+        return false;
+    }
+    if (!d_hdr.plausible(max_payload())) {
+        d_invalid++;
+        return false;
+    }
+    refine_with_header();
+    return true;
+}
+
+bool ofdm_demod_cc_impl::retry_header()
+{
+    // At low SNR the pilots alone track the phase of the header symbols poorly (a residual
+    // CFO error turns into a ramp). The failed decode is mostly right: re-encoded, it gives
+    // every header carrier as a reference, so each symbol's phase and gain come from all
+    // carriers; decode again with those.
+    const int K = d_L.n_occupied, Hs = d_L.header_symbols(), nd = d_L.n_data();
+    const auto slots = d_hdr.encode_last(Hs * nd);
+    std::vector<float> llr(Hs * nd);
+    for (int s = 0; s < Hs; s++) {
+        const float pol = d_L.pilot_polarity(s);
+        std::vector<float> x(K);
+        for (int p = 0; p < d_L.n_pilots; p++)
+            x[d_L.pilot_idx[p]] = pol;
+        for (int j = 0; j < nd; j++)
+            x[d_L.data_idx[j]] = slots[s * nd + j] ? -1.0f : 1.0f;
+        std::complex<double> c = 0;
+        double g = 0;
+        for (int i = 0; i < K; i++) {
+            c += std::complex<double>(d_hdr_y[s][i] * std::conj(d_h[i]) * x[i]);
+            g += std::norm(d_h[i]);
+        }
+        if (!(g > 0))
+            return false;
+        const gr_complex corr(c / g);
+        for (int j = 0; j < nd; j++) {
+            const int i = d_L.data_idx[j];
+            d_hd[j] = d_h[i] * corr;
+            d_yd[j] = d_hdr_y[s][i];
+        }
+        d_eq->equalize(d_yd.data(), d_hd.data(), d_nv, nd, d_out.data(), d_csi.data());
+        for (int j = 0; j < nd; j++)
+            llr[s * nd + j] = 4.0f * d_out[j].real() * d_csi[j];
+        d_hdr_corr[s] = { std::arg(corr), 0.0, std::abs(corr) };
+    }
+    if (!d_hdr.decode(llr))
+        return false;
+    d_retried++;
+    return true;
+}
+
+void ofdm_demod_cc_impl::refine_with_header()
+{
+    // The decoded header is known data: every header carrier becomes a pilot, so the
+    // estimate averages 2 + Hs symbols instead of 2 (about 5 dB less estimation noise).
+    const int K = d_L.n_occupied, Hs = d_L.header_symbols(), nd = d_L.n_data();
+    const auto slots = d_hdr.encode(Hs * nd);
+    std::vector<gr_complex> sum(K);
+    for (int i = 0; i < K; i++)
+        sum[i] = 2.0f * d_h_raw[i];
+    for (int s = 0; s < Hs; s++) {
+        const float pol = d_L.pilot_polarity(s);
+        std::vector<gr_complex> x(K);
+        for (int p = 0; p < d_L.n_pilots; p++)
+            x[d_L.pilot_idx[p]] = pol;
+        for (int j = 0; j < nd; j++)
+            x[d_L.data_idx[j]] = slots[s * nd + j] ? -1.0f : 1.0f;
+        for (int i = 0; i < K; i++) {
+            const gr_complex c = pilot_tracker::correction_of(d_hdr_corr[s], d_ksigned[i]);
+            const gr_complex hs = d_hdr_y[s][i] / (x[i] * c);
+            sum[i] += hs;
+        }
+    }
+    double power = 0;
+    for (int i = 0; i < K; i++) {
+        d_h[i] = sum[i] / float(2 + Hs);
+        power += std::norm(d_h[i]);
+    }
+    // The noise stays the preamble's (unbiased: the halves differ by noise only); the
+    // signal power now comes from 2 + Hs symbols.
+    if (std::isfinite(power)) {
+        const double sig = std::max(power / K - d_nv / (2 + Hs), d_nv * 1e-3);
+        d_snr_db = 10 * std::log10(sig / d_nv * K / d_L.fft_len);
+    }
+    smooth_estimate();
+}
+
+void ofdm_demod_cc_impl::smooth_estimate()
+{
+    const int K = d_L.n_occupied;
     if (d_smoothing > 1) {
         // take out the ramp of the timing offset, average neighbours, put it back
         std::complex<double> acc = 0;
@@ -181,27 +291,6 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
         for (int i = 0; i < K; i++)
             d_h[i] = sm[i] * gr_complex(std::polar(1.0, slope * d_ksigned[i]));
     }
-
-    d_tracker.reset();
-    const int Hs = d_L.header_symbols(), nd = d_L.n_data();
-    std::vector<float> llr(Hs * nd);
-    for (int s = 0; s < Hs; s++) {
-        fft_at(in, base, d_d + 2 * N + s * (N + cp) + cp, d_y.data());
-        d_sym = s;
-        track_and_equalize(d_y.data(), nd);
-        for (int i = 0; i < nd; i++)
-            llr[s * nd + i] = 4.0f * d_out[i].real() * d_csi[i];
-    }
-    d_sym = Hs;
-    if (!d_hdr.decode(llr)) {
-        d_crc++;
-        return false;
-    }
-    if (!d_hdr.plausible(max_payload())) {
-        d_invalid++;
-        return false;
-    }
-    return true;
 }
 
 void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out)
@@ -257,6 +346,7 @@ void ofdm_demod_cc_impl::publish_stats()
     put("detected", d_detected);
     put("header_ok", d_ok);
     put("header_crc_fail", d_crc);
+    put("header_second_pass", d_retried);
     put("header_invalid", d_invalid);
     put("filtered", d_filtered);
     put("missed", d_missed);

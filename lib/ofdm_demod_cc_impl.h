@@ -39,7 +39,10 @@ private:
     // current frame
     uint64_t d_d = 0; // absolute offset of the first preamble half
     double d_cfo = 0;
-    std::vector<gr_complex> d_h; // channel estimate per occupied carrier
+    std::vector<gr_complex> d_h;     // channel estimate per occupied carrier
+    std::vector<gr_complex> d_h_raw; // preamble-only estimate before smoothing
+    std::vector<std::vector<gr_complex>> d_hdr_y;   // header symbols as received
+    std::vector<pilot_tracker::state_t> d_hdr_corr; // tracker state at each of them
     float d_nv = 1;
     double d_snr_db = 0;
     frame_header d_hdr;
@@ -50,12 +53,16 @@ private:
     std::vector<gr_complex> d_y, d_yd, d_hd, d_out;
     std::vector<float> d_csi;
     uint64_t d_detected = 0, d_ok = 0, d_crc = 0, d_invalid = 0, d_filtered = 0, d_missed = 0,
-             d_frames = 0, d_nonfinite = 0;
+             d_frames = 0, d_nonfinite = 0,
+             d_retried = 0;
 
     int keep() const;
     void fft_at(const gr_complex* in, uint64_t base, uint64_t pos, gr_complex* y);
     bool try_header(const gr_complex* in, uint64_t base, uint64_t start);
     void track_and_equalize(const gr_complex* y, int n_out);
+    void smooth_estimate();
+    void refine_with_header();
+    bool retry_header();
     void add_frame_tags(uint64_t offset);
     void publish_stats();
 

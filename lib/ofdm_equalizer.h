@@ -10,6 +10,7 @@
 
 #include <gnuradio/gr_complex.h>
 #include <gnuradio/jscc/api.h>
+#include <complex>
 #include <memory>
 #include <string>
 
@@ -55,6 +56,15 @@ public:
      */
     void update(const gr_complex* y, const gr_complex* h, const float* ref, const int* k, int n);
     gr_complex correction(int k) const;
+
+    struct state_t {
+        double theta, slope, amp;
+    };
+    state_t state() const { return { d_theta, d_slope, d_amp }; }
+    static gr_complex correction_of(const state_t& s, int k)
+    {
+        return gr_complex(std::polar(s.amp, s.theta + s.slope * k));
+    }
 
 private:
     bool d_track_amp;

@@ -74,7 +74,9 @@ int ofdm_sync_cc_impl::work(int noutput_items,
         P += std::conj(a_new) * b_new - std::conj(a_old) * b_old;
         E1 += std::norm(a_new) - std::norm(a_old);
         E2 += std::norm(b_new) - std::norm(b_old);
-        const double den = E1 * E2;
+        // mean energy of the halves: a window half-filled by silence (a frame's end before a
+        // gap) cannot reach the threshold through one strong cyclic prefix
+        const double den = 0.25 * (E1 + E2) * (E1 + E2);
         // nothing to detect in (near-)silence: absolute floor far below any real signal
         const double metric = den > 1e-24 * N * N ? std::norm(P) / den : 0.0;
         if (d_rearm) {

@@ -23,7 +23,7 @@ namespace jscc {
  * at which it decided with "ofdm_sync", a dict: "start" (absolute offset of the
  * coarse frame start, the correlation peak), "cfo" (carrier frequency offset in subcarrier
  * spacings, unambiguous within +-0.5) and "metric". The metric is the normalised
- * correlation |P|^2 / (E1 E2), 1 for a clean preamble, about (SNR / (1 + SNR))^2 in noise,
+ * correlation |P|^2 / ((E1 + E2) / 2)^2, 1 for a clean preamble, about (SNR / (1 + SNR))^2 in noise,
  * ~1/fft_len for noise alone. Fine timing is left to ofdm_demod_cc, which correlates
  * against the known preamble around "start".
  */
@@ -32,7 +32,7 @@ class JSCC_API ofdm_sync_cc : virtual public gr::sync_block
 public:
     typedef std::shared_ptr<ofdm_sync_cc> sptr;
 
-    static sptr make(int fft_len = 64, int cp_len = 16, double threshold = 0.3);
+    static sptr make(int fft_len = 64, int cp_len = 16, double threshold = 0.25);
 
     virtual void set_threshold(double threshold) = 0;
     virtual double threshold() const = 0;
