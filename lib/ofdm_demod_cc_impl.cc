@@ -240,9 +240,10 @@ void ofdm_demod_cc_impl::refine_with_header()
     std::vector<gr_complex> sum(K);
     for (int i = 0; i < K; i++)
         sum[i] = 2.0f * d_h_raw[i];
+    std::vector<std::vector<gr_complex>> xs(Hs, std::vector<gr_complex>(K));
     for (int s = 0; s < Hs; s++) {
         const float pol = d_L.pilot_polarity(s);
-        std::vector<gr_complex> x(K);
+        auto& x = xs[s];
         for (int p = 0; p < d_L.n_pilots; p++)
             x[d_L.pilot_idx[p]] = pol;
         for (int j = 0; j < nd; j++)
@@ -264,7 +265,41 @@ void ofdm_demod_cc_impl::refine_with_header()
         const double sig = std::max(power / K - d_nv / (2 + Hs), d_nv * 1e-3);
         d_snr_db = 10 * std::log10(sig / d_nv * K / d_L.fft_len);
     }
+    // The header's phases, measured on all carriers against the new estimate, give the
+    // residual frequency error far better than pilots: restart the phase loop from them.
+    std::vector<double> phi(Hs);
+    for (int s = 0; s < Hs; s++) {
+        std::complex<double> c = 0;
+        for (int i = 0; i < K; i++)
+            c += std::complex<double>(d_hdr_y[s][i] * std::conj(d_h[i] * xs[s][i]));
+        phi[s] = std::arg(c) + (s ? std::round((phi[s - 1] - std::arg(c)) / (2 * M_PI)) * 2 * M_PI : 0);
+    }
+    double sm = 0, sp = 0, sxx = 0, sxy = 0;
+    for (int s = 0; s < Hs; s++) {
+        sm += s;
+        sp += phi[s];
+    }
+    sm /= Hs;
+    sp /= Hs;
+    for (int s = 0; s < Hs; s++) {
+        sxx += (s - sm) * (s - sm);
+        sxy += (s - sm) * (phi[s] - sp);
+    }
+    const double omega = sxx > 0 ? sxy / sxx : 0.0;
+    d_tracker.set_phase(sp + omega * (Hs - 1 - sm), omega);
+
+    // Smooth only where the channel is flat enough: on a frequency-selective channel the
+    // smoothed estimate departs from the raw one by more than the estimation noise explains,
+    // and the raw estimate (already 2 + Hs symbols) is the better one.
+    const std::vector<gr_complex> raw = d_h;
     smooth_estimate();
+    double dev = 0;
+    for (int i = 0; i < K; i++)
+        dev += std::norm(d_h[i] - raw[i]);
+    dev /= K;
+    const double expected = d_nv / (2.0 + Hs) * (1.0 - 1.0 / d_smoothing);
+    if (dev > 2.0 * expected)
+        d_h = raw;
 }
 
 void ofdm_demod_cc_impl::smooth_estimate()
@@ -274,8 +309,8 @@ void ofdm_demod_cc_impl::smooth_estimate()
         // take out the ramp of the timing offset, average neighbours, put it back
         std::complex<double> acc = 0;
         for (int i = 1; i < K; i++)
-            acc += std::complex<double>(d_h[i] * std::conj(d_h[i - 1])) /
-                   double(d_ksigned[i] - d_ksigned[i - 1]);
+            if (d_ksigned[i] - d_ksigned[i - 1] == 1) // not across the empty DC carrier
+                acc += std::complex<double>(d_h[i] * std::conj(d_h[i - 1]));
         const double slope = std::arg(acc);
         std::vector<gr_complex> flat(K), sm(K);
         for (int i = 0; i < K; i++)
@@ -376,16 +411,20 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
             get_tags_in_range(tags, 0, base, end, d_sync_key);
             bool waiting = false;
             for (const auto& t : tags) {
-                if (t.offset < d_skip_until)
-                    continue;
-                d_detected++;
+                if (t.offset < d_next_tag)
+                    continue; // handled already
                 const pmt::pmt_t v = t.value;
                 const uint64_t start = pmt::to_uint64(
                     pmt::dict_ref(v, pmt::intern("start"), pmt::from_uint64(t.offset)));
+                if (start < d_frame_end) {
+                    d_next_tag = t.offset + 1; // a correlation peak inside the last frame
+                    continue;
+                }
+                d_detected++;
                 const uint64_t lo = start - cp / 2 - 8;
                 if (start < uint64_t(cp / 2 + 8) || lo < base) {
                     d_missed++; // its samples are gone (buffer too small or a start overlap)
-                    d_skip_until = t.offset + 1;
+                    d_next_tag = t.offset + 1;
                     publish_stats();
                     continue;
                 }
@@ -401,7 +440,7 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
                 }
                 d_cfo = pmt::to_double(
                     pmt::dict_ref(v, pmt::intern("cfo"), pmt::from_double(0.0)));
-                d_skip_until = t.offset + 1;
+                d_next_tag = t.offset + 1;
                 if (!try_header(in, base, start)) {
                     publish_stats();
                     continue;
@@ -412,13 +451,13 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
                     uint64_t(d_L.header_symbols() + (d_hdr.payload_len + nd - 1) / nd) * (N + cp);
                 if (d_accept >= 0 && int(d_hdr.frame_type) != d_accept) {
                     d_filtered++;
-                    d_skip_until = frame_end;
+                    d_frame_end = frame_end;
                     publish_stats();
                     continue;
                 }
                 d_left = d_hdr.payload_len;
                 d_first = true;
-                d_skip_until = frame_end;
+                d_frame_end = frame_end;
                 d_state = PAYLOAD;
                 publish_stats();
                 break;

@@ -33,7 +33,8 @@ private:
 
     enum { SEARCH, PAYLOAD } d_state = SEARCH;
     int d_need;                 // input items wanted from the read position
-    uint64_t d_skip_until = 0;  // sync tags before this offset belong to a handled frame
+    uint64_t d_next_tag = 0;  // sync tags before this offset are handled
+    uint64_t d_frame_end = 0; // end of the last decoded frame: peaks starting before it are in it
     uint64_t d_consumed_to = 0; // absolute offset consumed so far
 
     // current frame

@@ -48,7 +48,7 @@ public:
 inline double wrap(double a) { return std::remainder(a, 2 * M_PI); }
 
 // loop gains: chosen on simulated frames (tests/test_ofdm.py measures the result)
-constexpr double ALPHA = 0.25, BETA = 0.02, SLOPE_GAIN = 0.05, AMP_GAIN = 0.05;
+constexpr double ALPHA = 0.15, BETA = 0.02, SLOPE_GAIN = 0.02, AMP_GAIN = 0.03;
 } // namespace
 
 std::unique_ptr<ofdm_equalizer> ofdm_equalizer::make(const std::string& name)

@@ -61,6 +61,12 @@ public:
         double theta, slope, amp;
     };
     state_t state() const { return { d_theta, d_slope, d_amp }; }
+    //! Restart the phase loop at phase theta with frequency omega (rad per symbol).
+    void set_phase(double theta, double omega)
+    {
+        d_theta = theta;
+        d_omega = omega;
+    }
     static gr_complex correction_of(const state_t& s, int k)
     {
         return gr_complex(std::polar(s.amp, s.theta + s.slope * k));

@@ -13,6 +13,14 @@
 namespace gr {
 namespace jscc {
 
+namespace {
+// NaN/inf would poison the running sums for the rest of the call: count them as silence
+inline gr_complex finite(gr_complex v)
+{
+    return std::isfinite(v.real()) && std::isfinite(v.imag()) ? v : gr_complex(0);
+}
+} // namespace
+
 ofdm_sync_cc::sptr ofdm_sync_cc::make(int fft_len, int cp_len, double threshold)
 {
     return gnuradio::make_block_sptr<ofdm_sync_cc_impl>(fft_len, cp_len, threshold);
@@ -58,7 +66,7 @@ int ofdm_sync_cc_impl::work(int noutput_items,
     std::complex<double> P = 0;
     double E1 = 0, E2 = 0;
     for (int m = 0; m < N; m++) {
-        const std::complex<double> a(in[m]), b(in[m + N]);
+        const std::complex<double> a(finite(in[m])), b(finite(in[m + N]));
         P += std::conj(a) * b;
         E1 += std::norm(a);
         E2 += std::norm(b);
@@ -69,8 +77,8 @@ int ofdm_sync_cc_impl::work(int noutput_items,
     const int look = N + d_cp;
     for (int i = 0; i < noutput_items; i++) {
         // slide: window start moves from i to i+1
-        const std::complex<double> a_old(in[i]), b_old(in[i + N]), a_new(in[i + N]),
-            b_new(in[i + H]);
+        const std::complex<double> a_old(finite(in[i])), b_old(finite(in[i + N])),
+            a_new(finite(in[i + N])), b_new(finite(in[i + H]));
         P += std::conj(a_new) * b_new - std::conj(a_old) * b_old;
         E1 += std::norm(a_new) - std::norm(a_old);
         E2 += std::norm(b_new) - std::norm(b_old);

@@ -56,7 +56,7 @@ def test_image_source_reads_and_skips_bad_files(tmp_path):
     assert src.sent() == 2 and src.skipped() == [str(tmp_path / "broken.png")] and src.done()
     _, d, img = M.pdu_image(msgs[0])
     assert (d["image_id"], d["file"], img.shape) == (0, "kodim23.png", (512, 768, 3))
-    assert M.to_dict(pmt.car(msgs[1]))["image_id"] == 1
+    assert M.to_dict(pmt.car(msgs[1]))["image_id"] == 2  # ids are list positions: the skipped file keeps its id
 
 
 def test_image_source_arguments():

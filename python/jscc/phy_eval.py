@@ -86,8 +86,8 @@ def frame_results(y, tags, payloads):
         if "packet_len" not in d:
             continue
         i, n = int(d["image_id"]), int(d["packet_len"])
-        if i >= len(payloads) or n != payloads.shape[1]:
-            continue
+        if i >= len(payloads) or n != payloads.shape[1] or off + n > y.size:
+            continue  # not one of ours, or cut short by the end of the stream
         err = y[off:off + n] - payloads[i]
         rows.append(dict(frame=i, snr_est_db=float(d["snr_db"]), cfo_est=float(d["cfo"]),
                          post_eq_snr_db=float(10 * np.log10(1.0 / max(np.mean(np.abs(err) ** 2), 1e-12)))))

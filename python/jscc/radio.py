@@ -36,7 +36,7 @@ def _open(what, make, open_timeout):
 
 def _usrp(direction, args, freq, rate, gain, antenna, open_timeout):
     from gnuradio import uhd  # imported here: only the USRP path needs it
-    what = f"USRP with device args {args!r}"
+    what = f"USRP with device args {args!r}" + (" (empty: any USRP)" if not args else "")
 
     def make():
         cls = uhd.usrp_sink if direction == "tx" else uhd.usrp_source
