@@ -27,6 +27,13 @@ from gnuradio.jscc.ofdm import OfdmParams
 from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx
 
 
+def idle(rx):
+    """Nothing waits for reassembly and every reassembled image went through the decoder."""
+    st = rx.stats()
+    dec = st["decoder"]
+    return not st["reassembly"]["pending"] and dec["decoded"] + dec["dropped"] >= st["reassembly"]["images"]
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
@@ -94,7 +101,7 @@ def main(argv=None):
                 n = rx.rx.sync.nitems_written(0)
                 if n != last[0]:
                     last[:] = [n, time.monotonic()]
-                elif time.monotonic() - last[1] > 2 + a.image_timeout and not rx.reassemble.stats()["pending"]:
+                elif time.monotonic() - last[1] > 2 + a.image_timeout and idle(rx):
                     ok = not a.expect
                     break
             if a.timeout and time.monotonic() - t0 > a.timeout:

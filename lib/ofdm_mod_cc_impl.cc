@@ -216,7 +216,9 @@ int ofdm_mod_cc_impl::general_work(int noutput_items,
             get_tags_in_range(tags, 0, t.offset, t.offset + 1);
             start_packet(len, tags);
             d_pkt_offset = t.offset;
-            add_item_tag(0, nitems_written(0) + produced, pmt::intern("frame_start"),
+            if (d_frames == 0) // silence before the very first frame, so a receiver sees it begin
+                d_buf.insert(d_buf.end(), std::max(d_gap, d_L.fft_len), gr_complex(0));
+            add_item_tag(0, nitems_written(0) + produced + d_buf.size(), pmt::intern("frame_start"),
                          pmt::from_long(d_seq & 0x7ff));
             start_frame();
             d_state = PAYLOAD;

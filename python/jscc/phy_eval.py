@@ -33,6 +33,7 @@ def make_frames(n_frames, params, seed=0, payload_len=None, gap=64):
     tb.connect(src, mod, snk)
     tb.run()
     x = np.asarray(snk.data(), np.complex64)
+    x = x[max(gap, p.fft_len):]  # the modulator's lead-in before its first frame
     n = mod.frame_len(L)
     if x.size != n * n_frames:
         raise RuntimeError(f"modulator gave {x.size} samples for {n_frames} frames of {n}")

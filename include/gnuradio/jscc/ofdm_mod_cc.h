@@ -23,7 +23,8 @@ namespace jscc {
  * (an image's Deep JSCC symbols, or QAM symbols of a digital payload) is split into
  * fragments of at most frame_symbols * n_data symbols; each fragment becomes one frame:
  * preamble (CP + two identical halves), the coded BPSK header, the payload OFDM symbols
- * with pilots, then \p gap zero samples (docs/ofdm_frame.md).
+ * with pilots, then \p gap zero samples (docs/ofdm_frame.md). The very first frame is
+ * preceded by max(gap, fft_len) zeros.
  *
  * Header fields come from tags on the packet's first item: "frame_type" (0 analog,
  * 1 digital), "bits_per_symbol" (0, 1, 2, 4, 6), "model_id", "image_id", "height",
