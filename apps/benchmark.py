@@ -7,7 +7,9 @@ ort_ms / torch_ms: median encode+decode milliseconds per image over the images (
 when ../shared/data/kodak exists, else examples/images), several passes, first pass (warm-up)
 excluded, both measured in this run with the same thread count. loopback_*: the GNU Radio
 flowgraph image source -> encoder -> AWGN -> decoder -> sink (PSNR, no SSIM, no PNG writing),
-timed from start until the last image arrived.
+timed from start until the last image arrived. ofdm_loopback_msps: OFDM TX + AWGN + OFDM RX in one
+flowgraph (complex samples per second through the channel, median of --ofdm-runs runs of 20 M
+samples by default, FFT 64, CP 16).
 """
 import argparse
 import json
@@ -21,6 +23,7 @@ import numpy as np
 from gnuradio.jscc.codecs import DeepJSCC
 from gnuradio.jscc.imageio import list_images, load_rgb
 from gnuradio.jscc.loopback import deepjscc_loopback
+from gnuradio.jscc.phy_eval import loopback_rate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KODAK = os.path.join(HERE, "..", "..", "shared", "data", "kodak")
@@ -63,6 +66,8 @@ def main(argv=None):
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="threads for onnxruntime and PyTorch alike")
     ap.add_argument("--loopback-images", type=int, default=48)
+    ap.add_argument("--ofdm-runs", type=int, default=3)
+    ap.add_argument("--ofdm-samples", type=float, default=20e6, help="samples per OFDM loopback run")
     ap.add_argument("--json")
     a = ap.parse_args(argv)
 
@@ -86,8 +91,19 @@ def main(argv=None):
     print(f"GNU Radio loopback: {len(results)} images in {secs:.2f} s = {ips:.1f} images/s, {msps:.2f} Msym/s "
           f"(mean PSNR {np.mean([r['psnr_db'] for r in results]):.2f} dB)")
 
+    rates = []
+    for _ in range(a.ofdm_runs):
+        rate, st = loopback_rate(int(a.ofdm_samples))
+        rates.append(rate)
+        if st["frames"] < st["detected"] or st["frames"] == 0:
+            print(f"warning: OFDM loopback lost frames: {st}", file=sys.stderr)
+    ofdm_msps = float(np.median(rates)) / 1e6
+    print(f"OFDM loopback (TX + AWGN + RX, one flowgraph): {ofdm_msps:.1f} Msps "
+          f"(median of {a.ofdm_runs}: {', '.join(f'{r / 1e6:.1f}' for r in rates)})")
+
     out = {"ort_ms": round(ort_ms, 2), "torch_ms": round(torch_ms, 2) if torch_ms else None,
            "loopback_images_per_s": round(ips, 2), "loopback_msym_per_s": round(msps, 3),
+           "ofdm_loopback_msps": round(ofdm_msps, 2),
            "model": codec.name, "images": os.path.abspath(a.images), "n_images": len(images),
            "image_size": f"{images[0].shape[1]}x{images[0].shape[0]}", "passes": a.passes, "threads": a.threads,
            "loopback_images": len(results), "cpu": platform.processor() or platform.machine(),

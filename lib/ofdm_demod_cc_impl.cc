@@ -504,6 +504,12 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
             d_state = SEARCH;
         }
     }
+    if (d_state == PAYLOAD) {
+        // the next symbol is all we need: asking for more could end the block early when
+        // the stream finishes with this frame
+        const uint64_t next = d_d + 2 * N + uint64_t(d_sym) * (N + cp) + cp + N;
+        d_need = static_cast<int>(next > d_consumed_to ? next - d_consumed_to : 1);
+    }
     consume_each(static_cast<int>(std::min<uint64_t>(d_consumed_to - base, n_in)));
     return produced;
 }

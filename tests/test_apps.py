@@ -75,9 +75,9 @@ def test_gnuradio_loopback_matches_model_level_evaluation(channel):
 
 def test_benchmark_writes_its_keys(tmp_path):
     r = run_app("benchmark.py", "--images", EXAMPLE_IMAGES, "--passes", "1", "--loopback-images", "4",
-                "--json", tmp_path / "b.json")
+                "--ofdm-runs", "1", "--ofdm-samples", "2e6", "--json", tmp_path / "b.json")
     assert r.returncode == 0, r.stderr
     b = json.loads((tmp_path / "b.json").read_text())
-    for k in ("ort_ms", "torch_ms", "loopback_images_per_s", "loopback_msym_per_s"):
+    for k in ("ort_ms", "torch_ms", "loopback_images_per_s", "loopback_msym_per_s", "ofdm_loopback_msps"):
         assert k in b and (b[k] is None or b[k] > 0)
     assert b["loopback_images"] == 4

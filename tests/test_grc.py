@@ -20,7 +20,9 @@ BLOCKS_PATH = os.path.join(sys.prefix, "share", "gnuradio", "grc", "blocks")
 def test_every_block_has_a_yml():
     ids = {os.path.basename(p)[len("jscc_"):-len(".block.yml")] for p in YMLS}
     public = {"awgn_cc", "rayleigh_cc", "image_source", "image_sink", "deepjscc_encoder", "deepjscc_encode_pdu",
-              "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu"}
+              "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu",
+              "ofdm_mod_cc", "ofdm_sync_cc", "ofdm_demod_cc", "soft_demapper_cf", "ofdm_tx", "ofdm_rx", "qam_mapper",
+              "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx"}
     assert ids == public
 
 
@@ -51,7 +53,7 @@ def test_examples_compile(path, tmp_path):
     compile_grc(path, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["loopback_deepjscc", "loopback_deepjscc_pdu"])
+@pytest.mark.parametrize("name", ["loopback_deepjscc", "loopback_deepjscc_pdu", "loopback_ofdm_deepjscc"])
 def test_compiled_loopback_runs_headless(name, tmp_path):
     py = compile_grc(os.path.join(ROOT, "examples", name + ".grc"), tmp_path)
     spec = importlib.util.spec_from_file_location(name, py)

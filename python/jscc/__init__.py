@@ -15,7 +15,7 @@ Codec cores without GNU Radio: gnuradio.jscc.codecs.
 # pybind11 bindings of the C++ blocks
 from .jscc_python import *  # noqa: F401,F403
 
-from .image_source import image_source  # noqa: F401
+from .image_source import file_names, image_source  # noqa: F401
 from .deepjscc_encoder import deepjscc_encoder, deepjscc_encode_pdu  # noqa: F401
 from .deepjscc_decoder import deepjscc_decoder, deepjscc_decode_pdu  # noqa: F401
 from .image_sink import image_sink  # noqa: F401

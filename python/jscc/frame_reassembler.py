@@ -7,6 +7,7 @@ import pmt
 from gnuradio import gr
 
 from . import meta as M
+from .image_source import file_names
 from .pmtio import to_pmt
 
 # stats keys
@@ -39,7 +40,8 @@ class frame_reassembler(gr.basic_block):
     metadata fragments, lost_fragments, snr_db (mean over the frames received); stats() counts
     everything. max_payload: symbols in every fragment but the last (OfdmParams.max_payload).
     names: optional file names by image id (image_id modulo their number), set as "file" so the
-    Image Sink finds its reference image. model_id: if >= 0, frames of another model are
+    Image Sink finds its reference image; a string is taken as the sender's path spec (file, folder
+    or list) and expanded like Image Source does. model_id: if >= 0, frames of another model are
     counted ("inconsistent") and dropped.
     """
 
@@ -48,7 +50,9 @@ class frame_reassembler(gr.basic_block):
         if max_payload <= 0:
             raise ValueError("max_payload must be > 0")
         self.max_payload, self.timeout = int(max_payload), float(timeout)
-        self.names, self.model_id = list(names), int(model_id)
+        # a path spec (file, folder, list) stands for its files' names, as Image Source numbers them
+        self.names = file_names(names) if isinstance(names, str) else list(names)
+        self.model_id = int(model_id)
         self._pending = {}
         self._lock = threading.Lock()
         self._stats = dict.fromkeys(KEYS, 0)

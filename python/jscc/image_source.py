@@ -22,6 +22,12 @@ def expand_paths(spec):
     return out
 
 
+def file_names(spec):
+    """Base names of the files expand_paths(spec) lists, in order: image id i (as Image Source numbers
+    them) is file_names(spec)[i % n]. Receivers use it to find the reference images."""
+    return [os.path.basename(p) for p in expand_paths(spec)]
+
+
 class image_source(gr.basic_block):
     """Reads image files and emits each as an image PDU on port "out".
 
