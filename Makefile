@@ -12,13 +12,14 @@ APT_PKGS := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3
 DEMO_OUT ?= out/demo
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup demo test test-python test-cpp benchmark clean help
+.PHONY: all setup demo zmq-demo test test-python test-cpp benchmark clean help
 all: setup
 
 help:
 	@echo "make demo       loopback image transmission with a shipped model (out/demo)"
 	@echo "make test       build, then run the C++ (ctest) and Python (pytest) tests"
 	@echo "make benchmark  speed figures (docs/results/benchmark.json)"
+	@echo "make zmq-demo   the over-the-air simulation: rx_image, channel_sim, tx_image as three processes"
 	@echo "make setup      apt packages, .venv, Python requirements, build and install the module"
 
 # --- system packages (sudo when not root); skipped when all are present
@@ -61,6 +62,19 @@ demo: setup
 	$(PY) apps/loopback.py --image examples/images/kodim23.png --model deepjscc-kn6-awgn-10db \
 	    --channel awgn --snr 1 7 19 --out $(DEMO_OUT)
 	@echo "received images and comparison: $(DEMO_OUT)/ (compare_kodim23.png: original | 1 | 7 | 19 dB)"
+	$(PY) apps/loopback.py --phy ofdm --image examples/images/kodim23.png --model deepjscc-kn6-awgn-10db \
+	    --channel awgn --snr 10 --cfo 0.3 --timing 0.4 --delay 100 --out $(DEMO_OUT)/ofdm
+	@echo "the same image through the OFDM PHY (CFO 0.3 subcarriers, timing offset): $(DEMO_OUT)/ofdm/"
+
+# three processes on one machine, started in the order a real link would tolerate worst
+zmq-demo: setup
+	@set -e; rm -rf $(DEMO_OUT)/zmq; \
+	$(PY) apps/rx_image.py --zmq tcp://127.0.0.1:5556 --out $(DEMO_OUT)/zmq --reference examples/images \
+	    --expect 2 --timeout 120 & RX=$$!; sleep 1; \
+	$(PY) apps/channel_sim.py --in tcp://127.0.0.1:5555 --out tcp://127.0.0.1:5556 --channel awgn --snr 15 \
+	    --cfo 0.2 & CH=$$!; sleep 1; \
+	$(PY) apps/tx_image.py --zmq tcp://127.0.0.1:5555 --images examples/images; \
+	wait $$RX; RC=$$?; kill $$CH; exit $$RC
 
 test: setup $(STAMPS)/requirements-train test-cpp test-python
 

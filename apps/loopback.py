@@ -8,6 +8,7 @@ Writes <out>/snr_<S>dB/*.png and metrics.csv per SNR, and <out>/compare_<image>.
 (original | received at each SNR, with PSNR/SSIM). Prints "mean PSNR: xx.xx dB" per SNR.
 """
 import argparse
+import json
 import os
 import sys
 
@@ -66,6 +67,7 @@ def main(argv=None):
     ap.add_argument("--out", default="out/loopback")
     ap.add_argument("--no-ssim", action="store_true")
     ap.add_argument("--timeout", type=float, help="seconds per SNR run (default 30 + 5 per image)")
+    ap.add_argument("--json", help="write the per-SNR means, settings and link statistics here")
     a = ap.parse_args(argv)
     if a.seed <= 0:
         ap.error("--seed must be > 0 (0 would mean a random seed in the channel blocks)")
@@ -74,6 +76,7 @@ def main(argv=None):
 
     received = {}
     means = []
+    summary = []
     for i, snr in enumerate(a.snr):
         out_dir = os.path.join(a.out, f"snr_{snr:g}dB")
         try:
@@ -108,6 +111,8 @@ def main(argv=None):
         ss = [r["ssim"] for r in results if "ssim" in r]
         mean = float(np.mean(ps)) if ps else float("nan")
         means.append(mean)
+        summary.append(dict(snr_db=snr, n_images=len(results), psnr_db=round(mean, 3),
+                            ssim=round(float(np.mean(ss)), 5) if ss else None, seconds=round(secs, 2), stats=stats))
         print(f"SNR {snr:g} dB: mean PSNR: {mean:.2f} dB" + (f", mean SSIM: {np.mean(ss):.4f}" if ss else ""))
 
     for name, runs in received.items():
@@ -123,6 +128,12 @@ def main(argv=None):
         print(f"comparison: {path}")
     if len(a.snr) > 1:
         print("mean PSNR: " + ", ".join(f"{m:.2f} dB @ {s:g} dB" for m, s in zip(means, a.snr)))
+    if a.json:
+        settings = {k: v for k, v in vars(a).items() if k not in ("json", "out")}
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+        with open(a.json, "w") as f:
+            json.dump(dict(command="apps/loopback.py " + " ".join(sys.argv[1:]), settings=settings, results=summary),
+                      f, indent=1, default=str)
 
 
 if __name__ == "__main__":

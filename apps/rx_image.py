@@ -97,11 +97,10 @@ def main(argv=None):
                 ok = True
                 break
             if kind == "file":
-                # a replayed recording has ended once its samples stop and nothing is pending
-                n = rx.rx.sync.nitems_written(0)
-                if n != last[0]:
-                    last[:] = [n, time.monotonic()]
-                elif time.monotonic() - last[1] > 2 + a.image_timeout and idle(rx):
+                # a replay is over once the recording is read and the receiver has nothing left
+                if not src.finished():
+                    last[1] = time.monotonic()
+                elif time.monotonic() - last[1] > 1 + a.image_timeout and idle(rx):
                     ok = not a.expect
                     break
             if a.timeout and time.monotonic() - t0 > a.timeout:

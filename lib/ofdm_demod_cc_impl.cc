@@ -70,6 +70,10 @@ ofdm_demod_cc_impl::ofdm_demod_cc_impl(int fft_len, int cp_len, int occupied, in
     d_hd.resize(d_L.n_data());
     d_out.resize(d_L.n_data());
     d_csi.resize(d_L.n_data());
+    d_pilot_y.resize(d_L.n_pilots);
+    d_pilot_h.resize(d_L.n_pilots);
+    d_pilot_ref.resize(d_L.n_pilots);
+    d_pilot_k.resize(d_L.n_pilots);
     d_need = keep() + 1;
     set_output_multiple(d_L.n_data());
     set_tag_propagation_policy(TPP_DONT);
@@ -175,7 +179,7 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
         track_and_equalize(d_hdr_y[s].data(), nd);
         d_hdr_corr[s] = d_tracker.state();
         for (int i = 0; i < nd; i++)
-            llr[s * nd + i] = 4.0f * d_out[i].real() * d_csi[i];
+            llr[s * nd + i] = 4.0f * (d_out[i] * std::conj(d_L.scr(s, i))).real() * d_csi[i];
     }
     d_sym = Hs;
     if (!d_hdr.decode(llr) && !retry_header()) {
@@ -201,15 +205,15 @@ bool ofdm_demod_cc_impl::retry_header()
     std::vector<float> llr(Hs * nd);
     for (int s = 0; s < Hs; s++) {
         const float pol = d_L.pilot_polarity(s);
-        std::vector<float> x(K);
+        std::vector<gr_complex> x(K);
         for (int p = 0; p < d_L.n_pilots; p++)
             x[d_L.pilot_idx[p]] = pol;
         for (int j = 0; j < nd; j++)
-            x[d_L.data_idx[j]] = slots[s * nd + j] ? -1.0f : 1.0f;
+            x[d_L.data_idx[j]] = (slots[s * nd + j] ? -1.0f : 1.0f) * d_L.scr(s, j);
         std::complex<double> c = 0;
         double g = 0;
         for (int i = 0; i < K; i++) {
-            c += std::complex<double>(d_hdr_y[s][i] * std::conj(d_h[i]) * x[i]);
+            c += std::complex<double>(d_hdr_y[s][i] * std::conj(d_h[i] * x[i]));
             g += std::norm(d_h[i]);
         }
         if (!(g > 0))
@@ -222,7 +226,7 @@ bool ofdm_demod_cc_impl::retry_header()
         }
         d_eq->equalize(d_yd.data(), d_hd.data(), d_nv, nd, d_out.data(), d_csi.data());
         for (int j = 0; j < nd; j++)
-            llr[s * nd + j] = 4.0f * d_out[j].real() * d_csi[j];
+            llr[s * nd + j] = 4.0f * (d_out[j] * std::conj(d_L.scr(s, j))).real() * d_csi[j];
         d_hdr_corr[s] = { std::arg(corr), 0.0, std::abs(corr) };
     }
     if (!d_hdr.decode(llr))
@@ -247,7 +251,7 @@ void ofdm_demod_cc_impl::refine_with_header()
         for (int p = 0; p < d_L.n_pilots; p++)
             x[d_L.pilot_idx[p]] = pol;
         for (int j = 0; j < nd; j++)
-            x[d_L.data_idx[j]] = slots[s * nd + j] ? -1.0f : 1.0f;
+            x[d_L.data_idx[j]] = (slots[s * nd + j] ? -1.0f : 1.0f) * d_L.scr(s, j);
         for (int i = 0; i < K; i++) {
             const gr_complex c = pilot_tracker::correction_of(d_hdr_corr[s], d_ksigned[i]);
             const gr_complex hs = d_hdr_y[s][i] / (x[i] * c);
@@ -331,18 +335,19 @@ void ofdm_demod_cc_impl::smooth_estimate()
 void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out)
 {
     const int P = d_L.n_pilots;
-    gr_complex yp[64], hp[64];
-    float ref[64];
-    int kp[64];
+    gr_complex* yp = d_pilot_y.data();
+    gr_complex* hp = d_pilot_h.data();
+    float* ref = d_pilot_ref.data();
+    int* kp = d_pilot_k.data();
     const float pol = d_L.pilot_polarity(d_sym);
-    for (int p = 0; p < P && p < 64; p++) {
+    for (int p = 0; p < P; p++) {
         const int i = d_L.pilot_idx[p];
         yp[p] = y[i];
         hp[p] = d_h[i];
         ref[p] = pol;
         kp[p] = d_ksigned[i];
     }
-    d_tracker.update(yp, hp, ref, kp, std::min(P, 64));
+    d_tracker.update(yp, hp, ref, kp, P);
     for (int j = 0; j < n_out; j++) {
         const int i = d_L.data_idx[j];
         d_yd[j] = y[i];
@@ -486,7 +491,7 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
             d_first = false;
         }
         for (int j = 0; j < m; j++) {
-            gr_complex v = d_out[j];
+            gr_complex v = d_out[j] * std::conj(d_L.scr(d_sym, j));
             if (!std::isfinite(v.real()) || !std::isfinite(v.imag())) {
                 v = 0;
                 d_nonfinite++;

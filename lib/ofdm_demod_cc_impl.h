@@ -53,6 +53,9 @@ private:
 
     std::vector<gr_complex> d_y, d_yd, d_hd, d_out;
     std::vector<float> d_csi;
+    std::vector<gr_complex> d_pilot_y, d_pilot_h;
+    std::vector<float> d_pilot_ref;
+    std::vector<int> d_pilot_k;
     uint64_t d_detected = 0, d_ok = 0, d_crc = 0, d_invalid = 0, d_filtered = 0, d_missed = 0,
              d_frames = 0, d_nonfinite = 0,
              d_retried = 0;

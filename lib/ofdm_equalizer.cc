@@ -7,6 +7,7 @@
 
 #include "ofdm_equalizer.h"
 #include <cmath>
+#include <vector>
 #include <stdexcept>
 
 namespace gr {
@@ -69,8 +70,7 @@ void pilot_tracker::reset()
 void pilot_tracker::update(const gr_complex* y, const gr_complex* h, const float* ref,
                            const int* k, int n)
 {
-    std::complex<double> z[64];
-    n = std::min(n, 64);
+    std::vector<std::complex<double>> z(n);
     double gain = 0;
     for (int p = 0; p < n; p++) {
         z[p] = std::complex<double>(y[p] * std::conj(h[p]) * ref[p]);

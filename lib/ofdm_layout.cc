@@ -64,6 +64,15 @@ ofdm_layout::ofdm_layout(int fft_len_, int cp_len_, int n_occupied_, int n_pilot
         const int b0 = pn.next(), b1 = pn.next();
         preamble_freq.emplace_back(b0 ? -a : a, b1 ? -a : a);
     }
+    uint32_t state = 0x12345678u;
+    const gr_complex powers[4] = { { 1, 0 }, { 0, 1 }, { -1, 0 }, { 0, -1 } };
+    for (int i = 0; i < SCRAMBLE_LEN; i++) {
+        state ^= state << 13;
+        state ^= state >> 17;
+        state ^= state << 5;
+        scramble.push_back(powers[state >> 30]);
+    }
+
     gr::fft::fft_complex_rev ifft(fft_len);
     std::fill(ifft.get_inbuf(), ifft.get_inbuf() + fft_len, gr_complex(0));
     for (int i = 0; i < n_occupied; i++)

@@ -65,14 +65,14 @@ void ofdm_mod_cc_impl::forecast(int, gr_vector_int& req)
         req[0] = d_zero_fill ? 0 : static_cast<int>(std::min<long>(d_L.n_data(), d_frag_left));
 }
 
-void ofdm_mod_cc_impl::emit(const gr_complex* x, int n)
+void ofdm_mod_cc_impl::emit(const gr_complex* x, int n, bool clip)
 {
     for (int i = 0; i < n; i++) {
         gr_complex v = x[i];
         const float p = std::norm(v);
         d_frame_power += p;
         d_frame_peak = std::max<double>(d_frame_peak, p);
-        if (d_clip > 0 && p > d_clip * d_clip) {
+        if (clip && d_clip > 0 && p > d_clip * d_clip) {
             v *= d_clip / std::sqrt(p);
             d_clipped++;
         }
@@ -146,14 +146,19 @@ void ofdm_mod_cc_impl::add_symbol(const gr_complex* data, int n)
     std::fill(f, f + N, gr_complex(0));
     const float s = d_L.scale;
     for (int i = 0; i < n; i++)
-        f[d_L.data[i]] = data[i] * s;
+        f[d_L.data[i]] = data[i] * d_L.scr(d_sym, i) * s;
     const float p = d_L.pilot_polarity(d_sym) * s;
     for (int bin : d_L.pilots)
         f[bin] = p;
     d_ifft.execute();
     const gr_complex* t = d_ifft.get_outbuf();
-    emit(t + N - cp, cp);
-    emit(t, N);
+    // only payload is clipped: a distorted preamble or header would bias the channel
+    // estimate of the whole frame
+    const bool payload = d_sym >= d_L.header_symbols();
+    emit(t + N - cp, cp, payload);
+    emit(t, N, payload);
+    if (payload)
+        d_payload_samples += N + cp;
     d_sym++;
 }
 
@@ -275,7 +280,7 @@ double ofdm_mod_cc_impl::papr_db() const { return d_frames ? d_papr_sum / d_fram
 double ofdm_mod_cc_impl::peak_papr_db() const { return d_papr_max; }
 double ofdm_mod_cc_impl::clipped_fraction() const
 {
-    return d_samples ? double(d_clipped) / d_samples : 0.0;
+    return d_payload_samples ? double(d_clipped) / d_payload_samples : 0.0;
 }
 
 } // namespace jscc

@@ -37,14 +37,15 @@ private:
     double d_frame_power = 0, d_frame_peak = 0;
     long d_frame_samples = 0;
 
-    uint64_t d_frames = 0, d_stray = 0, d_truncated = 0, d_clipped = 0, d_samples = 0;
+    uint64_t d_frames = 0, d_stray = 0, d_truncated = 0, d_clipped = 0, d_samples = 0,
+             d_payload_samples = 0;
     double d_papr_sum = 0, d_papr_max = 0;
 
     void start_packet(long len, const std::vector<tag_t>& tags);
     void start_frame();
     void add_symbol(const gr_complex* data, int n);
     void end_frame();
-    void emit(const gr_complex* x, int n);
+    void emit(const gr_complex* x, int n, bool clip = false);
 
 public:
     ofdm_mod_cc_impl(int fft_len, int cp_len, int occupied, int pilots, int frame_symbols,

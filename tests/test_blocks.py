@@ -209,3 +209,19 @@ def test_odd_images_through_the_whole_flowgraph(tmp_path):
     assert sizes == {"a_8x8.png": (8, 8), "b_tall.png": (4097, 3), "c_gray.png": (40, 60), "d_rgba.png": (30, 20)}
     assert tb.source.skipped() == [str(tmp_path / "e_corrupt.png")]
     assert all("psnr_db" in r for r in results) and tb.decoder.stats()["damaged"] == 0
+
+
+def test_image_view_shows_images_offscreen(kodim23):
+    """The Qt GUI image view, with Qt's offscreen platform (no display in CI)."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PyQt5 import QtWidgets
+    app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
+    view = jscc.image_view("rx", max_width=384)
+    meta = M.with_entries(pmt.make_dict(), image_id=3, file="kodim23.png", lost_fragments=1, fragments=64)
+    view._handle(M.image_pdu(kodim23, meta))
+    view._handle(pmt.intern("not an image"))
+    app.processEvents()
+    pix = view.widget().label.pixmap()
+    assert pix is not None and pix.width() == 384 and pix.height() == 256
+    assert "image 3" in view.widget().caption.text() and "lost fragments 1/64" in view.widget().caption.text()
+    assert view.shown() == 1 and view.errors() == 1

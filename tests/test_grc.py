@@ -22,7 +22,7 @@ def test_every_block_has_a_yml():
     public = {"awgn_cc", "rayleigh_cc", "image_source", "image_sink", "deepjscc_encoder", "deepjscc_encode_pdu",
               "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu",
               "ofdm_mod_cc", "ofdm_sync_cc", "ofdm_demod_cc", "soft_demapper_cf", "ofdm_tx", "ofdm_rx", "qam_mapper",
-              "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx"}
+              "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx", "image_view"}
     assert ids == public
 
 
@@ -34,9 +34,11 @@ def test_yml_is_documented_and_consistent(path):
     assert y["id"] == name and y["category"].startswith("[JSCC]") and y["file_format"] == 1
     assert len(y["documentation"]) > 200
     block = name[len("jscc_"):]
-    assert y["templates"]["make"].startswith(f"jscc.{block}(") and hasattr(jscc, block)
+    make = y["templates"]["make"]
+    # Qt GUI blocks start with GRC's mako preamble for the widget name
+    assert (make.startswith(f"jscc.{block}(") or f"\njscc.{block}(" in make) and hasattr(jscc, block)
     for p in y["parameters"]:
-        assert f"${{{p['id']}}}" in y["templates"]["make"]
+        assert f"${{{p['id']}}}" in make or f"${{{p['id']}()" in make
 
 
 def compile_grc(path, out):

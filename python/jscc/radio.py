@@ -6,7 +6,9 @@ device arguments (UHD's device search can otherwise take long on some networks).
 """
 import threading
 
-from gnuradio import blocks, gr, zeromq
+import os
+
+from gnuradio import analog, blocks, gr, zeromq
 
 KINDS = ("usrp", "hackrf", "zmq", "file")
 
@@ -65,6 +67,28 @@ def _hackrf(direction, args, freq, rate, gain, open_timeout):
     return _open(what, make, open_timeout)
 
 
+class then_silence(gr.hier_block2):
+    """A finite source (n_items samples) followed by endless zeros at `rate` samples/s, like a radio
+    that goes quiet. A flowgraph whose stream ends also ends its message blocks, so an image that
+    completes by timeout after the recording would never be decoded; this keeps it alive.
+    finished(): the recording has been read through."""
+
+    def __init__(self, src, n_items, rate=1e6):
+        gr.hier_block2.__init__(self, "jscc_then_silence", gr.io_signature(0, 0, 0),
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
+        self.n_items = int(n_items)
+        self.src = src
+        zeros = analog.sig_source_c(rate, analog.GR_CONST_WAVE, 0, 0, 0)
+        self.throttle = blocks.throttle(gr.sizeof_gr_complex, rate, True)
+        self.mux = blocks.stream_mux(gr.sizeof_gr_complex, [max(self.n_items, 1), (1 << 31) - 1])
+        self.connect(src, (self.mux, 0))
+        self.connect(zeros, self.throttle, (self.mux, 1))
+        self.connect(self.mux, self)
+
+    def finished(self):
+        return self.mux.nitems_written(0) >= self.n_items
+
+
 def sink(kind, address="", args="", freq=2.45e9, rate=1e6, gain=0.0, antenna="", open_timeout=4.0):
     """A block taking complex baseband: kind usrp | hackrf | zmq (PUSH, binds address) | file (address: path)."""
     if kind == "usrp":
@@ -82,7 +106,8 @@ def sink(kind, address="", args="", freq=2.45e9, rate=1e6, gain=0.0, antenna="",
 
 
 def source(kind, address="", args="", freq=2.45e9, rate=1e6, gain=0.0, antenna="", open_timeout=4.0):
-    """A block giving complex baseband: kind usrp | hackrf | zmq (PULL, connects) | file (replay, once)."""
+    """A block giving complex baseband: kind usrp | hackrf | zmq (PULL, connects) | file (replay once,
+    then silence: then_silence)."""
     if kind == "usrp":
         return _usrp("rx", args, freq, rate, gain, antenna, open_timeout)
     if kind == "hackrf":
@@ -90,7 +115,10 @@ def source(kind, address="", args="", freq=2.45e9, rate=1e6, gain=0.0, antenna="
     if kind == "zmq":
         return zeromq.pull_source(gr.sizeof_gr_complex, 1, address, 100, False, -1)
     if kind == "file":
-        return blocks.file_source(gr.sizeof_gr_complex, address, False)
+        if not os.path.isfile(address):
+            raise RadioError(f"IQ file {address!r}: not found")
+        n = os.path.getsize(address) // gr.sizeof_gr_complex
+        return then_silence(blocks.file_source(gr.sizeof_gr_complex, address, False), n, rate)
     raise ValueError(f"radio kind must be one of {KINDS}, got {kind!r}")
 
 

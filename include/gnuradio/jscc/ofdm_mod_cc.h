@@ -31,8 +31,9 @@ namespace jscc {
  * "width" (integers); missing ones are 0 (image_id: a running count).
  *
  * Output power: unit-power payload symbols give unit average power over the frame
- * (gaps excluded), times \p amplitude. With \p clip_db > 0 samples whose magnitude
- * exceeds clip_db above that RMS are limited (phase kept), which bounds the PAPR.
+ * (gaps excluded), times \p amplitude. With \p clip_db > 0 payload samples whose
+ * magnitude exceeds clip_db above that RMS are limited (phase kept), which bounds the PAPR;
+ * preamble and header (PAPR ~10 dB) are never clipped, so the channel estimate stays clean.
  * Each frame starts with a "frame_start" tag (value: sequence number).
  */
 class JSCC_API ofdm_mod_cc : virtual public gr::block
@@ -61,7 +62,7 @@ public:
     //! Mean and highest per-frame PAPR (dB, before clipping).
     virtual double papr_db() const = 0;
     virtual double peak_papr_db() const = 0;
-    //! Fraction of frame samples the clipper limited.
+    //! Fraction of payload samples the clipper limited.
     virtual double clipped_fraction() const = 0;
     //! Input samples outside any packet (dropped) and packets cut short by the next one.
     virtual uint64_t stray_samples() const = 0;

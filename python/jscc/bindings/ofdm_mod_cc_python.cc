@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_mod_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(35cd03c902abbb67b9d614ab10becbf4)                     */
+/* BINDTOOL_HEADER_FILE_HASH(4692569f526c71b3f3974923e222be88)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
