@@ -95,7 +95,7 @@ def main(argv=None):
     for _ in range(a.ofdm_runs):
         rate, st = loopback_rate(int(a.ofdm_samples))
         rates.append(rate)
-        if st["frames"] < st["detected"] or st["frames"] == 0:
+        if st["frames"] < st["detected"] - 1 or st["frames"] == 0:  # head cuts the last frame short
             print(f"warning: OFDM loopback lost frames: {st}", file=sys.stderr)
     ofdm_msps = float(np.median(rates)) / 1e6
     print(f"OFDM loopback (TX + AWGN + RX, one flowgraph): {ofdm_msps:.1f} Msps "
