@@ -263,9 +263,20 @@ void ofdm_demod_cc_impl::refine_with_header()
         d_h[i] = sum[i] / float(2 + Hs);
         power += std::norm(d_h[i]);
     }
-    // The noise stays the preamble's (unbiased: the halves differ by noise only); the
-    // signal power now comes from 2 + Hs symbols.
-    if (std::isfinite(power)) {
+    // Noise: the preamble's (its halves differ by noise only: K degrees of freedom) pooled
+    // with the header's residuals about the new estimate, which holds 1/(2 + Hs) of each
+    // symbol's own noise: scaled by 1 / (1 - 1/(2 + Hs)) they are unbiased too. Pooling
+    // makes a single frame's SNR estimate several times steadier than the preamble alone.
+    double resid = 0;
+    for (int s = 0; s < Hs; s++)
+        for (int i = 0; i < K; i++) {
+            const gr_complex c = pilot_tracker::correction_of(d_hdr_corr[s], d_ksigned[i]);
+            resid += std::norm(d_hdr_y[s][i] - d_h[i] * xs[s][i] * c);
+        }
+    const double dof_hdr = double(K) * Hs * (1.0 - 1.0 / (2 + Hs));
+    const double nv = (d_nv * K + resid) / (K + dof_hdr);
+    if (std::isfinite(power) && nv > 0 && std::isfinite(nv)) {
+        d_nv = static_cast<float>(nv);
         const double sig = std::max(power / K - d_nv / (2 + Hs), d_nv * 1e-3);
         d_snr_db = 10 * std::log10(sig / d_nv * K / d_L.fft_len);
     }
