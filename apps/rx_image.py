@@ -48,7 +48,7 @@ def main(argv=None):
     g.add_argument("--cp-len", type=int, default=16)
     g.add_argument("--frame-symbols", type=int, default=64)
     g.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
-    g.add_argument("--threshold", type=float, default=0.25, help="frame detection threshold (0..1)")
+    g.add_argument("--threshold", type=float, default=0.2, help="frame detection threshold (0..1)")
     radio.add_arguments(ap, default_gain=20.0)
     a = ap.parse_args(argv)
 

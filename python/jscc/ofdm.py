@@ -90,7 +90,7 @@ class ofdm_rx(gr.hier_block2):
     """
 
     def __init__(self, fft_len=64, cp_len=16, occupied=0, pilots=0, frame_symbols=64, payload="analog",
-                 equalizer="zf", threshold=0.25, smoothing=5, timing_backoff=2, track_amplitude=True,
+                 equalizer="zf", threshold=0.2, smoothing=5, timing_backoff=2, track_amplitude=True,
                  chan_est_tags=False, len_tag_key=M.LEN_TAG):
         if payload not in ("analog", "digital"):
             raise ValueError(f"payload must be analog or digital, got {payload!r}")

@@ -39,7 +39,7 @@ class deepjscc_ofdm_rx(gr.hier_block2):
     image id (lost fragments zero-filled, incomplete images sent after `timeout` s), Deep JSCC
     decoder. names: reference file names by image id (for the Image Sink's metrics)."""
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, equalizer="zf", threshold=0.25, timeout=2.0,
+    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, equalizer="zf", threshold=0.2, timeout=2.0,
                  names=(), threads=0):
         gr.hier_block2.__init__(self, "jscc_deepjscc_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))

@@ -32,7 +32,7 @@ class JSCC_API ofdm_sync_cc : virtual public gr::sync_block
 public:
     typedef std::shared_ptr<ofdm_sync_cc> sptr;
 
-    static sptr make(int fft_len = 64, int cp_len = 16, double threshold = 0.25);
+    static sptr make(int fft_len = 64, int cp_len = 16, double threshold = 0.2);
 
     virtual void set_threshold(double threshold) = 0;
     virtual double threshold() const = 0;

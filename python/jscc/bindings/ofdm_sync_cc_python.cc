@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_sync_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(9b1b953097c34336a335120bd5b451ba)                     */
+/* BINDTOOL_HEADER_FILE_HASH(3da5c2b3a05ab5054b92b05b265b5c4a)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -31,7 +31,7 @@ void bind_ofdm_sync_cc(py::module& m)
     py::class_<ofdm_sync_cc, gr::sync_block, gr::block, gr::basic_block, std::shared_ptr<ofdm_sync_cc>>(
         m, "ofdm_sync_cc", D(ofdm_sync_cc))
 
-        .def(py::init(&ofdm_sync_cc::make), py::arg("fft_len") = 64, py::arg("cp_len") = 16, py::arg("threshold") = 0.25, D(ofdm_sync_cc, make))
+        .def(py::init(&ofdm_sync_cc::make), py::arg("fft_len") = 64, py::arg("cp_len") = 16, py::arg("threshold") = 0.2, D(ofdm_sync_cc, make))
         .def("threshold", &ofdm_sync_cc::threshold, D(ofdm_sync_cc, threshold))
         .def("detections", &ofdm_sync_cc::detections, D(ofdm_sync_cc, detections))
         .def("set_threshold", &ofdm_sync_cc::set_threshold, py::arg("threshold"), D(ofdm_sync_cc, set_threshold));
