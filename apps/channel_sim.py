@@ -8,14 +8,14 @@ With tx_image.py and rx_image.py this makes the over-the-air link on one machine
 Ctrl-C / SIGTERM (or --duration seconds), then prints how many samples it passed.
 """
 import argparse
-import signal
 import sys
 import time
 
-from gnuradio import blocks, gr
+from gnuradio import gr
 
 from gnuradio.jscc import radio
-from gnuradio.jscc.channel import KINDS, channel_sim
+from gnuradio.jscc.channel import KINDS, channel_sim, impairments_from
+from gnuradio.jscc.channel import add_arguments as add_impairment_arguments
 
 
 def main(argv=None):
@@ -25,34 +25,23 @@ def main(argv=None):
     ap.add_argument("--channel", choices=KINDS, default="awgn")
     ap.add_argument("--snr", type=float, default=20.0, help="SNR per sample (dB) against --signal-power")
     ap.add_argument("--signal-power", type=float, default=1.0, help="the transmitter's mean power (amplitude^2)")
-    ap.add_argument("--cfo", type=float, default=0.0, help="carrier offset in subcarrier spacings")
     ap.add_argument("--fft-len", type=int, default=64, help="OFDM FFT size (for --cfo)")
-    ap.add_argument("--timing", type=float, default=0.0, help="fractional sample delay [0, 1)")
-    ap.add_argument("--delay", type=int, default=0, help="whole samples of silence in front")
-    ap.add_argument("--sro-ppm", type=float, default=0.0)
-    ap.add_argument("--phase-noise", type=float, default=0.0, help="phase noise std (rad) before filtering")
-    ap.add_argument("--rms-delay", type=float, default=2.0, help="multipath rms delay spread (samples)")
-    ap.add_argument("--fading-block", type=int, default=8192, help="samples per Rayleigh fading block")
+    add_impairment_arguments(ap)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--duration", type=float, default=0.0, help="stop after this many seconds (0: run until stopped)")
     a = ap.parse_args(argv)
 
     tb = gr.top_block("jscc_channel_sim")
     try:
-        ch = channel_sim(a.channel, a.snr, a.cfo, a.fft_len, a.timing, a.sro_ppm, a.delay, a.phase_noise,
-                         rms_delay=a.rms_delay, fading_block=a.fading_block, signal_power=a.signal_power,
-                         seed=a.seed)
+        ch = channel_sim(a.channel, a.snr, fft_len=a.fft_len, signal_power=a.signal_power, seed=a.seed,
+                         **impairments_from(a))
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     src = radio.source("zmq", a.inp)
     snk = radio.sink("zmq", a.out)
-    count = blocks.probe_rate(gr.sizeof_gr_complex, 1000.0, 0.15)
     tb.connect(src, ch, snk)
-    tb.connect(ch, count)
-    stop = []
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    stop = radio.stop_on_signals()
     t0 = time.monotonic()
     tb.start()
     print(f"channel {a.channel} at {a.snr:g} dB: {a.inp} -> {a.out}", flush=True)
@@ -62,7 +51,7 @@ def main(argv=None):
     finally:
         tb.stop()
         tb.wait()
-    print(f"stopped after {time.monotonic() - t0:.1f} s")
+    print(f"stopped after {time.monotonic() - t0:.1f} s, {ch.noise.nitems_written(0)} samples passed")
     return 0
 
 

@@ -16,9 +16,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from gnuradio.jscc.imageio import ImageError, load_rgb
-from gnuradio.jscc.channel import KINDS
+from gnuradio.jscc import ofdm
+from gnuradio.jscc.channel import KINDS, impairments_from
+from gnuradio.jscc.channel import add_arguments as add_impairment_arguments
 from gnuradio.jscc.loopback import CHANNELS, deepjscc_loopback, deepjscc_ofdm_loopback
-from gnuradio.jscc.ofdm import OfdmParams
 from gnuradio.jscc.models import ModelError
 
 
@@ -50,18 +51,10 @@ def main(argv=None):
                          "ofdm: awgn, rayleigh (block fading), multipath, none")
     ap.add_argument("--phy", choices=("direct", "ofdm"), default="direct",
                     help="direct: symbols straight into the channel; ofdm: the full OFDM PHY")
-    ofdm = ap.add_argument_group("OFDM PHY (--phy ofdm)")
-    ofdm.add_argument("--fft-len", type=int, default=64)
-    ofdm.add_argument("--cp-len", type=int, default=16)
-    ofdm.add_argument("--frame-symbols", type=int, default=64, help="payload OFDM symbols per frame")
-    ofdm.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
-    ofdm.add_argument("--clip-db", type=float, default=0.0, help="TX clipping level above RMS (0: off)")
-    ofdm.add_argument("--cfo", type=float, default=0.0, help="carrier offset, subcarrier spacings")
-    ofdm.add_argument("--timing", type=float, default=0.0, help="fractional sample delay [0, 1)")
-    ofdm.add_argument("--delay", type=int, default=0, help="samples of silence before the signal")
-    ofdm.add_argument("--sro-ppm", type=float, default=0.0, help="sampling-rate offset (ppm)")
-    ofdm.add_argument("--phase-noise", type=float, default=0.0, help="phase noise std (rad) before filtering")
-    ofdm.add_argument("--rms-delay", type=float, default=2.0, help="multipath rms delay spread (samples)")
+    g = ofdm.add_arguments(ap)  # used with --phy ofdm
+    g.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
+    g.add_argument("--clip-db", type=float, default=0.0, help="TX clipping level above RMS (0: off)")
+    add_impairment_arguments(ap)
     ap.add_argument("--snr", type=float, nargs="+", default=[10.0], help="SNR(s) in dB, one run each")
     ap.add_argument("--seed", type=int, default=1, help="channel seed (run i uses seed + i)")
     ap.add_argument("--out", default="out/loopback")
@@ -83,12 +76,12 @@ def main(argv=None):
             if a.phy == "ofdm":
                 tb = deepjscc_ofdm_loopback(
                     images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
-                    params=OfdmParams(a.fft_len, a.cp_len, frame_symbols=a.frame_symbols), equalizer=a.equalizer,
-                    clip_db=a.clip_db, cfo=a.cfo, timing=a.timing, delay=a.delay, sro_ppm=a.sro_ppm,
-                    phase_noise=a.phase_noise, rms_delay=a.rms_delay)
+                    params=ofdm.params_from(a), equalizer=a.equalizer, clip_db=a.clip_db, **impairments_from(a))
             else:
                 if a.channel not in CHANNELS:
                     ap.error(f"--channel {a.channel} needs --phy ofdm")
+                if any((a.cfo, a.timing, a.delay, a.sro_ppm, a.phase_noise)):
+                    ap.error("--cfo, --timing, --delay, --sro-ppm and --phase-noise need --phy ofdm")
                 tb = deepjscc_loopback(images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim)
         except (ModelError, ValueError, RuntimeError) as e:
             sys.exit(f"error: {e}")

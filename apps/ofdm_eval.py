@@ -22,7 +22,7 @@ import numpy as np
 from tqdm import tqdm
 
 from gnuradio.jscc import phy_eval
-from gnuradio.jscc.ofdm import OfdmParams
+from gnuradio.jscc import ofdm
 
 
 def main(argv=None):
@@ -30,9 +30,7 @@ def main(argv=None):
     ap.add_argument("--snr", type=float, nargs="+", default=[0, 2, 5, 10, 15, 20, 25])
     ap.add_argument("--frames", type=int, default=2000, help="frames per SNR point")
     ap.add_argument("--cfo-max", type=float, default=0.4, help="CFO uniform in +- this (subcarrier spacings)")
-    ap.add_argument("--fft-len", type=int, default=64)
-    ap.add_argument("--cp-len", type=int, default=16)
-    ap.add_argument("--frame-symbols", type=int, default=64)
+    ofdm.add_arguments(ap)
     ap.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json")
@@ -41,7 +39,7 @@ def main(argv=None):
     a = ap.parse_args(argv)
     if a.frames < 1:
         ap.error("--frames must be >= 1")
-    p = OfdmParams(a.fft_len, a.cp_len, frame_symbols=a.frame_symbols)
+    p = ofdm.params_from(a)
     rows = []
     # frames in batches, so memory stays bounded and progress shows
     batch = 250

@@ -12,7 +12,6 @@ at --timeout, printing received/expected, the mean PSNR and the frame statistics
 """
 import argparse
 import os
-import signal
 import sys
 import time
 
@@ -23,7 +22,7 @@ from gnuradio.jscc import radio
 from gnuradio.jscc.image_sink import image_sink
 from gnuradio.jscc.imageio import list_images
 from gnuradio.jscc.models import ModelError
-from gnuradio.jscc.ofdm import OfdmParams
+from gnuradio.jscc import ofdm
 from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx
 
 
@@ -43,10 +42,7 @@ def main(argv=None):
     ap.add_argument("--timeout", type=float, default=0.0, help="give up after this many seconds (0: never)")
     ap.add_argument("--image-timeout", type=float, default=2.0,
                     help="send an incomplete image this long after its last fragment")
-    g = ap.add_argument_group("OFDM PHY (both ends must agree)")
-    g.add_argument("--fft-len", type=int, default=64)
-    g.add_argument("--cp-len", type=int, default=16)
-    g.add_argument("--frame-symbols", type=int, default=64)
+    g = ofdm.add_arguments(ap)
     g.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
     g.add_argument("--threshold", type=float, default=0.2, help="frame detection threshold (0..1)")
     radio.add_arguments(ap, default_gain=20.0)
@@ -65,8 +61,7 @@ def main(argv=None):
         return 2
     tb = gr.top_block("jscc_rx_image")
     try:
-        params = OfdmParams(a.fft_len, a.cp_len, frame_symbols=a.frame_symbols)
-        rx = deepjscc_ofdm_rx(a.model, params, a.equalizer, a.threshold, a.image_timeout, names)
+        rx = deepjscc_ofdm_rx(a.model, ofdm.params_from(a), a.equalizer, a.threshold, a.image_timeout, names)
         sink = image_sink(a.out, os.path.dirname(a.reference) if os.path.isfile(a.reference) else a.reference,
                           True, os.path.join(a.out, "metrics.csv"))
     except (ModelError, ValueError, RuntimeError) as e:
@@ -75,9 +70,7 @@ def main(argv=None):
     tb.connect(src, rx)
     tb.msg_connect(rx, "out", sink, "in")
 
-    stop = []
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    stop = radio.stop_on_signals()
     t0 = time.monotonic()
     tb.start()
     shown = 0

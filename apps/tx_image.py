@@ -9,7 +9,6 @@ Image ids follow the order of the (sorted) file list, so the receiver's --refere
 image's original. Exits 0 once every image is on its way (with --repeat: runs until Ctrl-C).
 """
 import argparse
-import signal
 import sys
 import time
 
@@ -18,16 +17,8 @@ from gnuradio import gr
 from gnuradio.jscc import radio
 from gnuradio.jscc.image_source import image_source
 from gnuradio.jscc.models import ModelError
-from gnuradio.jscc.ofdm import OfdmParams
+from gnuradio.jscc import ofdm
 from gnuradio.jscc.ofdm_link import deepjscc_ofdm_tx
-
-
-def ofdm_arguments(ap):
-    g = ap.add_argument_group("OFDM PHY (both ends must agree)")
-    g.add_argument("--fft-len", type=int, default=64)
-    g.add_argument("--cp-len", type=int, default=16)
-    g.add_argument("--frame-symbols", type=int, default=64, help="payload OFDM symbols per frame")
-    return g
 
 
 def main(argv=None):
@@ -38,7 +29,7 @@ def main(argv=None):
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
     ap.add_argument("--repeat", action="store_true", help="send the list again and again (needs --interval)")
     ap.add_argument("--interval", type=float, default=0.0, help="seconds between images")
-    g = ofdm_arguments(ap)
+    g = ofdm.add_arguments(ap)
     g.add_argument("--amplitude", type=float, default=None,
                    help="output RMS (default 1.0 for ZMQ/file, 0.25 for radios: OFDM peaks reach ~4x RMS)")
     g.add_argument("--clip-db", type=float, default=0.0, help="clip peaks this far above RMS (0: off)")
@@ -55,17 +46,14 @@ def main(argv=None):
     tb = gr.top_block("jscc_tx_image")
     try:
         source = image_source(a.image or a.images, a.repeat, a.interval)
-        params = OfdmParams(a.fft_len, a.cp_len, frame_symbols=a.frame_symbols)
-        tx = deepjscc_ofdm_tx(a.model, params, a.gap, amplitude, a.clip_db)
+        tx = deepjscc_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db)
     except (ModelError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     tb.msg_connect(source, "out", tx, "in")
     tb.connect(tx, out)
 
-    stop = []
-    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    stop = radio.stop_on_signals()
     t0 = time.monotonic()
     tb.start()
     frames, since = -1, time.monotonic()

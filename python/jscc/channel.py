@@ -27,6 +27,26 @@ def exponential_taps(rms_delay, n_taps, seed=1):
     return (h / np.sqrt(np.sum(np.abs(h) ** 2))).astype(np.complex64)
 
 
+def add_arguments(parser):
+    """The impairment options of apps/loopback.py and apps/channel_sim.py (the channel kind and the
+    SNR are the apps' own)."""
+    g = parser.add_argument_group("channel impairments")
+    g.add_argument("--cfo", type=float, default=0.0, help="carrier offset, subcarrier spacings")
+    g.add_argument("--timing", type=float, default=0.0, help="fractional sample delay [0, 1)")
+    g.add_argument("--delay", type=int, default=0, help="samples of silence before the signal")
+    g.add_argument("--sro-ppm", type=float, default=0.0, help="sampling-rate offset (ppm)")
+    g.add_argument("--phase-noise", type=float, default=0.0, help="phase noise std (rad) before filtering")
+    g.add_argument("--rms-delay", type=float, default=2.0, help="multipath rms delay spread (samples)")
+    g.add_argument("--fading-block", type=int, default=8192, help="samples per Rayleigh fading block")
+    return g
+
+
+def impairments_from(args):
+    """channel_sim keyword arguments from add_arguments' options."""
+    return dict(cfo=args.cfo, timing=args.timing, delay=args.delay, sro_ppm=args.sro_ppm,
+                phase_noise=args.phase_noise, rms_delay=args.rms_delay, fading_block=args.fading_block)
+
+
 class channel_sim(gr.hier_block2):
     """kind: "awgn", "rayleigh" (flat block fading, a fresh h ~ CN(0,1) every fading_block
     samples, AWGN at the average SNR), "multipath" (static exponential-profile taps of rms delay

@@ -43,22 +43,10 @@ class deepjscc_loopback(gr.top_block):
 
         Returns (sink results, seconds); raises TimeoutError naming what is missing.
         """
-        if timeout is None:
-            timeout = 30 + 5 * len(self.source.paths)
-        t0 = time.monotonic()
-        self.start()
-        try:
-            while True:
-                expect = self.source.sent() - self.encoder.encode.errors() - self.decoder.stats()["dropped"]
-                if self.source.done() and len(self.sink.results()) >= expect:
-                    break
-                if time.monotonic() - t0 > timeout:
-                    raise TimeoutError(f"loopback: {len(self.sink.results())} of {expect} images after {timeout} s")
-                self.sink.wait(len(self.sink.results()) + 1, 0.05)
-        finally:
-            self.stop()
-            self.wait()
-        return self.sink.results(), time.monotonic() - t0
+        return run_until_done(self, self._expected, timeout)
+
+    def _expected(self):
+        return self.source.sent() - self.encoder.encode.errors() - self.decoder.stats()["dropped"], False
 
 
 class deepjscc_ofdm_loopback(gr.top_block):
@@ -80,34 +68,40 @@ class deepjscc_ofdm_loopback(gr.top_block):
         self.msg_connect(self.rx, "out", self.sink, "in")
 
     def run_images(self, timeout=None):
-        """Run until every image sent is out of the sink; images whose frames were all lost are
-        counted (reassembly never saw them). Returns (results, seconds)."""
-        if timeout is None:
-            timeout = 30 + 5 * len(self.source.paths)
-        t0 = time.monotonic()
-        self.start()
-        try:
-            while True:
-                st = self.rx.stats()
-                expect = self.source.sent() - self.tx.encode.errors() - st["decoder"]["dropped"]
-                n = len(self.sink.results())
-                if self.source.done() and n >= expect:
-                    break
-                # everything transmitted and nothing left in the receiver: what is missing is lost
-                if self.source.done() and self.tx.idle() and time.monotonic() - t0 > 1 and \
-                        st["reassembly"]["pending"] == 0 and self._quiet(n):
-                    break
-                if time.monotonic() - t0 > timeout:
-                    raise TimeoutError(f"loopback: {n} of {expect} images after {timeout} s")
-                self.sink.wait(n + 1, 0.1)
-        finally:
-            self.stop()
-            self.wait()
-        return self.sink.results(), time.monotonic() - t0
+        """Run until every image sent is out of the sink, or everything was transmitted, the
+        receiver holds nothing and no image came for 3 s (images whose frames were all lost never
+        reach reassembly; rx.stats() counts the rest). Returns (results, seconds)."""
+        self._last = None
+        return run_until_done(self, self._expected, timeout)
 
-    def _quiet(self, n, secs=3.0):
-        """No new image for secs seconds."""
+    def _expected(self):
+        st = self.rx.stats()
+        n = len(self.sink.results())
         now = time.monotonic()
-        if getattr(self, "_last_n", None) != n:
-            self._last_n, self._last_t = n, now
-        return now - self._last_t > secs
+        if self._last is None or self._last[0] != n:
+            self._last = (n, now)
+        settled = (self.source.done() and self.tx.idle() and st["reassembly"]["pending"] == 0
+                   and now - self._last[1] > 3.0)
+        return self.source.sent() - self.tx.encode.errors() - st["decoder"]["dropped"], settled
+
+
+def run_until_done(tb, expected, timeout=None):
+    """Start tb, wait until its sink has expected()[0] images once the source is done (or until
+    expected()[1] says nothing more can come), stop. Returns (results, seconds)."""
+    if timeout is None:
+        timeout = 30 + 5 * len(tb.source.paths)
+    t0 = time.monotonic()
+    tb.start()
+    try:
+        while True:
+            expect, settled = expected()
+            n = len(tb.sink.results())
+            if tb.source.done() and (n >= expect or settled):
+                break
+            if time.monotonic() - t0 > timeout:
+                raise TimeoutError(f"loopback: {n} of {expect} images after {timeout} s")
+            tb.sink.wait(n + 1, 0.05)
+    finally:
+        tb.stop()
+        tb.wait()
+    return tb.sink.results(), time.monotonic() - t0

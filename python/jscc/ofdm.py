@@ -41,6 +41,19 @@ class OfdmParams:
         return self.frame_symbols * self.n_data
 
 
+def add_arguments(parser):
+    """The PHY settings every app takes (both ends of a link must agree); returns the group."""
+    g = parser.add_argument_group("OFDM PHY (both ends must agree)")
+    g.add_argument("--fft-len", type=int, default=64)
+    g.add_argument("--cp-len", type=int, default=16)
+    g.add_argument("--frame-symbols", type=int, default=64, help="payload OFDM symbols per frame")
+    return g
+
+
+def params_from(args):
+    return OfdmParams(args.fft_len, args.cp_len, frame_symbols=args.frame_symbols)
+
+
 class ofdm_tx(gr.hier_block2):
     """OFDM Transmitter. payload="analog": a tagged complex stream in (one packet_len packet per
     image, header fields from the packet's tags), baseband samples out. payload="digital": byte

@@ -7,6 +7,7 @@ device arguments (UHD's device search can otherwise take long on some networks).
 import threading
 
 import os
+import signal
 
 from gnuradio import analog, blocks, gr, zeromq
 
@@ -135,6 +136,14 @@ def add_arguments(ap, default_gain):
     g.add_argument("--rate", type=float, default=1e6, help="sample rate (Hz)")
     g.add_argument("--gain", type=float, default=default_gain, help="gain (dB)")
     g.add_argument("--antenna", default="", help="USRP antenna port")
+
+
+def stop_on_signals():
+    """A list that becomes non-empty on Ctrl-C or SIGTERM: apps poll it to stop cleanly."""
+    stop = []
+    signal.signal(signal.SIGINT, lambda *_: stop.append(1))
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    return stop
 
 
 def from_arguments(a, direction):
