@@ -63,8 +63,12 @@ def main(argv=None):
             n = tx.tx.frames()
             if n != frames:
                 frames, since = n, time.monotonic()
-            # done: every image encoded and framed, and no new frame for a while (buffers drained)
-            if source.done() and tx.idle() and time.monotonic() - since > 1.5:
+            # done: every image encoded and framed, no new frame for a while, and the radio / ZMQ /
+            # file block has taken every sample the modulator made (a receiver that connects late
+            # holds the transmitter here instead of losing the tail)
+            if source.done() and tx.idle() and time.monotonic() - since > 1.0 and \
+                    out.nitems_read(0) >= tx.tx.mod.nitems_written(0):
+                time.sleep(0.5)  # ZMQ hands queued messages to its I/O thread
                 break
     finally:
         tb.stop()
