@@ -5,8 +5,8 @@
 
 ort_ms / torch_ms: median encode+decode milliseconds per image over the images (Kodak 768x512
 when ../shared/data/kodak exists, else examples/images), several passes, first pass (warm-up)
-excluded, both measured in this run with the same thread count. loopback_*: the GNU Radio
-flowgraph image source -> encoder -> AWGN -> decoder -> sink (PSNR, no SSIM, no PNG writing),
+excluded, both measured in this run with the same thread count, taking turns image by image.
+loopback_*: the GNU Radio flowgraph image source -> encoder -> AWGN -> decoder -> sink (PSNR, no SSIM, no PNG writing),
 timed from start until the last image arrived. ofdm_loopback_msps: OFDM TX + AWGN + OFDM RX in one
 flowgraph (complex samples per second through the channel, median of --ofdm-runs runs of 20 M
 samples by default, FFT 64, CP 16).
@@ -29,15 +29,18 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KODAK = os.path.join(HERE, "..", "..", "shared", "data", "kodak")
 
 
-def time_per_image(fn, images, passes):
-    times = []
+def time_per_image(fns, images, passes):
+    """Median milliseconds per image for each function. The functions take turns on every image,
+    so a shared machine's slow and fast spells fall on all of them alike."""
+    times = [[] for _ in fns]
     for p in range(passes + 1):
         for img in images:
-            t0 = time.perf_counter()
-            fn(img)
-            if p:  # pass 0 is the warm-up
-                times.append((time.perf_counter() - t0) * 1000)
-    return float(np.median(times))
+            for fn, t in zip(fns, times):
+                t0 = time.perf_counter()
+                fn(img)
+                if p:  # pass 0 is the warm-up
+                    t.append((time.perf_counter() - t0) * 1000)
+    return [float(np.median(t)) for t in times]
 
 
 def torch_fn(codec, threads):
@@ -76,11 +79,13 @@ def main(argv=None):
         sys.exit(f"error: no images in {a.images}")
     images = [load_rgb(p) for p in paths]
     codec = DeepJSCC(a.model, a.threads)
-    ort_ms = time_per_image(lambda img: codec.decode(codec.encode(img), *img.shape[:2]), images, a.passes)
-    print(f"onnxruntime encode+decode: {ort_ms:.1f} ms/image (median, {len(images)} images x {a.passes} passes)")
+    ort = lambda img: codec.decode(codec.encode(img), *img.shape[:2])  # noqa: E731
     tf = torch_fn(codec, a.threads)
-    torch_ms = time_per_image(tf, images, a.passes) if tf else None
-    print(f"PyTorch eager encode+decode: {torch_ms:.1f} ms/image" if torch_ms else "PyTorch not installed: torch_ms null")
+    ms = time_per_image([ort, tf] if tf else [ort], images, a.passes)
+    ort_ms, torch_ms = ms[0], (ms[1] if tf else None)
+    print(f"onnxruntime encode+decode: {ort_ms:.1f} ms/image (median, {len(images)} images x {a.passes} passes)")
+    print(f"PyTorch eager encode+decode: {torch_ms:.1f} ms/image (turn about with onnxruntime)" if torch_ms
+          else "PyTorch not installed: torch_ms null")
 
     loop_paths = (paths * (a.loopback_images // len(paths) + 1))[:a.loopback_images]
     tb = deepjscc_loopback(loop_paths, a.model, "awgn", 10.0, seed=1, reference=a.images, compute_ssim=False,
