@@ -40,6 +40,8 @@ def main(argv=None):
     ap.add_argument("--reference", default="", help="the transmitted image file or folder, for PSNR/SSIM")
     ap.add_argument("--expect", type=int, default=0, help="exit 0 after this many images (0: run until Ctrl-C)")
     ap.add_argument("--timeout", type=float, default=0.0, help="give up after this many seconds (0: never)")
+    ap.add_argument("--stats-every", type=float, default=10.0,
+                    help="print the frame counters every this many seconds while running (0: only at the end)")
     ap.add_argument("--image-timeout", type=float, default=2.0,
                     help="send an incomplete image this long after its last fragment")
     g = ofdm.add_arguments(ap)
@@ -77,11 +79,14 @@ def main(argv=None):
     ok = False
     last = [-1, time.monotonic()]
     try:
+        next_stats = time.monotonic() + a.stats_every
         while not stop:
+            if a.stats_every and time.monotonic() >= next_stats:
+                next_stats += a.stats_every
+                print(f"[{time.monotonic() - t0:.0f} s] frames: {rx.stats()['phy']}", flush=True)
             sink.wait(shown + 1, 0.2)
             res = sink.results()
             for r in res[shown:]:
-                st = rx.reassemble.stats()
                 print(f"image {r.get('image_id')} ({r.get('file', '?')}): "
                       + (f"PSNR {r['psnr_db']:.2f} dB, SSIM {r.get('ssim', float('nan')):.4f}; " if "psnr_db" in r else "")
                       + f"{r.get('png', '')}", flush=True)
