@@ -325,3 +325,32 @@ def test_image_survives_a_lost_frame_zero_filled(kodim23):
     assert hit[1]["reassembly"]["lost_fragments"] == 1 and hit[1]["reassembly"]["timed_out"] == 1
     assert clean[0]["psnr_db"] > 33
     assert clean[0]["psnr_db"] - 3 < hit[0]["psnr_db"] < clean[0]["psnr_db"]
+
+
+def test_qam_mapper_channel_sim_and_demapper_reject_bad_input():
+    with pytest.raises(ValueError):
+        jscc.qam_mapper(3)
+    with pytest.raises(ValueError):
+        channel_sim("awgn", 10, timing=1.5)
+    with pytest.raises(ValueError):
+        channel_sim("fog", 10)
+    with pytest.raises(ValueError):
+        jscc.soft_demapper_cf(5)
+    m = jscc.qam_mapper(2)
+    m._handle(pmt.cons(pmt.make_dict(), pmt.init_c32vector(2, [1j, 2])))  # symbols, not bytes
+    m._handle(pmt.intern("junk"))
+    assert m.errors() == 2
+    # NaN symbols give zero LLRs (no information), never NaN
+    x = np.array([np.nan, 1 + 1j, -1 - 1j], np.complex64) / np.sqrt(2)
+    t = gr.tag_t()
+    t.offset, t.key, t.value = 0, pmt.intern("packet_len"), pmt.from_long(3)
+    tb = gr.top_block()
+    src = blocks.vector_source_c(x, False, 1, [t])
+    dem = jscc.soft_demapper_cf(2)
+    snk = blocks.vector_sink_f()
+    tb.connect(src, dem, snk)
+    tb.run()
+    llr = np.asarray(snk.data())
+    assert llr.size == 6 and np.all(np.isfinite(llr)) and np.all(llr[:2] == 0)
+    assert llr[2] > 0 and llr[3] > 0 and llr[4] < 0 and llr[5] < 0  # 00 -> +1+1j, 11 -> -1-1j
+    assert [pmt.to_long(tg.value) for tg in snk.tags() if pmt.symbol_to_string(tg.key) == "packet_len"] == [6]
