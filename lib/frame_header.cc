@@ -147,13 +147,19 @@ int frame_header::slot_bit(int t, int n_slots)
     return static_cast<int>((static_cast<long>(t) * stride) % n_slots) % CODED_BITS;
 }
 
-std::vector<uint8_t> frame_header::encode(int n_slots) const
+namespace {
+std::vector<uint8_t> spread(const std::vector<uint8_t>& coded, int n_slots)
 {
-    const auto coded = conv_encode(info_bits());
     std::vector<uint8_t> slots(n_slots);
     for (int t = 0; t < n_slots; t++)
-        slots[t] = coded[slot_bit(t, n_slots)];
+        slots[t] = coded[frame_header::slot_bit(t, n_slots)];
     return slots;
+}
+} // namespace
+
+std::vector<uint8_t> frame_header::encode(int n_slots) const
+{
+    return spread(conv_encode(info_bits()), n_slots);
 }
 
 bool frame_header::decode(const std::vector<float>& slot_llr)
@@ -170,11 +176,7 @@ bool frame_header::decode(const std::vector<float>& slot_llr)
 
 std::vector<uint8_t> frame_header::encode_last(int n_slots) const
 {
-    const auto coded = conv_encode(d_last.empty() ? std::vector<uint8_t>(INFO_BITS, 0) : d_last);
-    std::vector<uint8_t> slots(n_slots);
-    for (int t = 0; t < n_slots; t++)
-        slots[t] = coded[slot_bit(t, n_slots)];
-    return slots;
+    return spread(conv_encode(d_last.empty() ? std::vector<uint8_t>(INFO_BITS, 0) : d_last), n_slots);
 }
 
 } // namespace jscc

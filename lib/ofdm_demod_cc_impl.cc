@@ -174,7 +174,7 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
     d_hdr_corr.resize(Hs);
     for (int s = 0; s < Hs; s++) {
         d_hdr_y[s].resize(K);
-        fft_at(in, base, d_d + 2 * N + s * (N + cp) + cp, d_hdr_y[s].data());
+        fft_at(in, base, symbol_pos(s), d_hdr_y[s].data());
         d_sym = s;
         track_and_equalize(d_hdr_y[s].data(), nd);
         d_hdr_corr[s] = d_tracker.state();
@@ -194,6 +194,20 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
     return true;
 }
 
+std::vector<gr_complex> ofdm_demod_cc_impl::header_reference(const std::vector<uint8_t>& slots,
+                                                             int s) const
+{
+    // what header symbol s carried on every occupied carrier, as the modulator sent it
+    const int nd = d_L.n_data();
+    std::vector<gr_complex> x(d_L.n_occupied);
+    const float pol = d_L.pilot_polarity(s);
+    for (int p = 0; p < d_L.n_pilots; p++)
+        x[d_L.pilot_idx[p]] = pol;
+    for (int j = 0; j < nd; j++)
+        x[d_L.data_idx[j]] = (slots[s * nd + j] ? -1.0f : 1.0f) * d_L.scr(s, j);
+    return x;
+}
+
 bool ofdm_demod_cc_impl::retry_header()
 {
     // At low SNR the pilots alone track the phase of the header symbols poorly (a residual
@@ -204,12 +218,7 @@ bool ofdm_demod_cc_impl::retry_header()
     const auto slots = d_hdr.encode_last(Hs * nd);
     std::vector<float> llr(Hs * nd);
     for (int s = 0; s < Hs; s++) {
-        const float pol = d_L.pilot_polarity(s);
-        std::vector<gr_complex> x(K);
-        for (int p = 0; p < d_L.n_pilots; p++)
-            x[d_L.pilot_idx[p]] = pol;
-        for (int j = 0; j < nd; j++)
-            x[d_L.data_idx[j]] = (slots[s * nd + j] ? -1.0f : 1.0f) * d_L.scr(s, j);
+        const auto x = header_reference(slots, s);
         std::complex<double> c = 0;
         double g = 0;
         for (int i = 0; i < K; i++) {
@@ -244,14 +253,10 @@ void ofdm_demod_cc_impl::refine_with_header()
     std::vector<gr_complex> sum(K);
     for (int i = 0; i < K; i++)
         sum[i] = 2.0f * d_h_raw[i];
-    std::vector<std::vector<gr_complex>> xs(Hs, std::vector<gr_complex>(K));
+    std::vector<std::vector<gr_complex>> xs(Hs);
     for (int s = 0; s < Hs; s++) {
-        const float pol = d_L.pilot_polarity(s);
-        auto& x = xs[s];
-        for (int p = 0; p < d_L.n_pilots; p++)
-            x[d_L.pilot_idx[p]] = pol;
-        for (int j = 0; j < nd; j++)
-            x[d_L.data_idx[j]] = (slots[s * nd + j] ? -1.0f : 1.0f) * d_L.scr(s, j);
+        xs[s] = header_reference(slots, s);
+        const auto& x = xs[s];
         for (int i = 0; i < K; i++) {
             const gr_complex c = pilot_tracker::correction_of(d_hdr_corr[s], d_ksigned[i]);
             const gr_complex hs = d_hdr_y[s][i] / (x[i] * c);
@@ -462,9 +467,9 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
                     continue;
                 }
                 d_ok++;
+                // end of the last payload symbol's window
                 const uint64_t frame_end =
-                    d_d + 2 * N +
-                    uint64_t(d_L.header_symbols() + (d_hdr.payload_len + nd - 1) / nd) * (N + cp);
+                    symbol_pos(d_L.header_symbols() + (d_hdr.payload_len + nd - 1) / nd) - cp;
                 if (d_accept >= 0 && int(d_hdr.frame_type) != d_accept) {
                     d_filtered++;
                     d_frame_end = frame_end;
@@ -486,7 +491,7 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
         }
 
         // PAYLOAD: one OFDM symbol per pass
-        const uint64_t pos = d_d + 2 * N + uint64_t(d_sym) * (N + cp) + cp;
+        const uint64_t pos = symbol_pos(d_sym);
         if (pos + N > end) {
             d_consumed_to = std::max(d_consumed_to, std::min(pos - cp, end));
             d_need = static_cast<int>(pos + N - d_consumed_to);
@@ -523,7 +528,7 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
     if (d_state == PAYLOAD) {
         // the next symbol is all we need: asking for more could end the block early when
         // the stream finishes with this frame
-        const uint64_t next = d_d + 2 * N + uint64_t(d_sym) * (N + cp) + cp + N;
+        const uint64_t next = symbol_pos(d_sym) + N;
         d_need = static_cast<int>(next > d_consumed_to ? next - d_consumed_to : 1);
     }
     consume_each(static_cast<int>(std::min<uint64_t>(d_consumed_to - base, n_in)));

@@ -61,6 +61,13 @@ private:
              d_retried = 0;
 
     int keep() const;
+    //! Absolute offset of the FFT window of OFDM symbol sym (0: first header symbol).
+    uint64_t symbol_pos(int sym) const
+    {
+        const int N = d_L.fft_len, cp = d_L.cp_len;
+        return d_d + 2 * N + uint64_t(sym) * (N + cp) + cp;
+    }
+    std::vector<gr_complex> header_reference(const std::vector<uint8_t>& slots, int s) const;
     void fft_at(const gr_complex* in, uint64_t base, uint64_t pos, gr_complex* y);
     bool try_header(const gr_complex* in, uint64_t base, uint64_t start);
     void track_and_equalize(const gr_complex* y, int n_out);

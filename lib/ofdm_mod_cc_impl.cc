@@ -113,8 +113,11 @@ void ofdm_mod_cc_impl::start_packet(long len, const std::vector<tag_t>& tags)
     d_pkt_left = len;
 }
 
-void ofdm_mod_cc_impl::start_frame()
+void ofdm_mod_cc_impl::start_frame(uint64_t buf_offset)
 {
+    // d_buf starts at output offset buf_offset; the frame begins where the buffer ends now
+    add_item_tag(0, buf_offset + d_buf.size(), pmt::intern("frame_start"),
+                 pmt::from_long(d_seq & 0x7ff));
     d_frag_left = std::min<long>(max_payload(), d_pkt_left);
     d_pkt_left -= d_frag_left;
     d_hdr.payload_len = static_cast<unsigned>(d_frag_left);
@@ -170,7 +173,6 @@ void ofdm_mod_cc_impl::end_frame()
         d_papr_sum += papr;
         d_papr_max = std::max(d_papr_max, papr);
     }
-    d_samples += d_frame_samples;
     d_frames++;
     d_hdr.frag_idx++;
 }
@@ -222,10 +224,8 @@ int ofdm_mod_cc_impl::general_work(int noutput_items,
             start_packet(len, tags);
             d_pkt_offset = t.offset;
             if (d_frames == 0) // silence before the very first frame, so a receiver sees it begin
-                d_buf.insert(d_buf.end(), std::max(d_gap, d_L.fft_len), gr_complex(0));
-            add_item_tag(0, nitems_written(0) + produced + d_buf.size(), pmt::intern("frame_start"),
-                         pmt::from_long(d_seq & 0x7ff));
-            start_frame();
+                d_buf.insert(d_buf.end(), lead_in(), gr_complex(0));
+            start_frame(nitems_written(0) + produced);
             d_state = PAYLOAD;
             continue;
         }
@@ -262,11 +262,7 @@ int ofdm_mod_cc_impl::general_work(int noutput_items,
                 d_pkt_left = 0;
             d_zero_fill = false;
             if (d_pkt_left > 0) {
-                // the next fragment's preamble follows the gap in the same buffer
-                const size_t at = d_buf.size();
-                add_item_tag(0, nitems_written(0) + produced + at, pmt::intern("frame_start"),
-                             pmt::from_long(d_seq & 0x7ff));
-                start_frame();
+                start_frame(nitems_written(0) + produced); // follows the gap in the buffer
             } else {
                 d_state = IDLE;
             }

@@ -37,12 +37,11 @@ private:
     double d_frame_power = 0, d_frame_peak = 0;
     long d_frame_samples = 0;
 
-    uint64_t d_frames = 0, d_stray = 0, d_truncated = 0, d_clipped = 0, d_samples = 0,
-             d_payload_samples = 0;
+    uint64_t d_frames = 0, d_stray = 0, d_truncated = 0, d_clipped = 0, d_payload_samples = 0;
     double d_papr_sum = 0, d_papr_max = 0;
 
     void start_packet(long len, const std::vector<tag_t>& tags);
-    void start_frame();
+    void start_frame(uint64_t buf_offset);
     void add_symbol(const gr_complex* data, int n);
     void end_frame();
     void emit(const gr_complex* x, int n, bool clip = false);
@@ -60,6 +59,7 @@ public:
     int n_data() const override { return d_L.n_data(); }
     int max_payload() const override { return d_frame_symbols * d_L.n_data(); }
     int header_symbols() const override { return d_L.header_symbols(); }
+    int lead_in() const override { return std::max(d_gap, d_L.fft_len); }
     int frame_len(int n_payload) const override;
     uint64_t frames() const override { return d_frames; }
     double papr_db() const override;

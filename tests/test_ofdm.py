@@ -155,7 +155,7 @@ def test_papr_reported_and_clipping_bounds_it():
     tb.run()
     y = np.asarray(snk.data())
     # lead-in, preamble and header are never clipped (they feed the channel estimate); payload is
-    lead = max(64, P.fft_len) + P.cp_len + 2 * P.fft_len + mod.header_symbols() * (P.fft_len + P.cp_len)
+    lead = mod.lead_in() + P.cp_len + 2 * P.fft_len + mod.header_symbols() * (P.fft_len + P.cp_len)
     n_pay = -(-3000 // P.n_data) * (P.fft_len + P.cp_len)
     assert np.max(np.abs(y[lead:lead + n_pay])) <= 10 ** (4 / 20) + 1e-5
     assert np.max(np.abs(y[:lead])) > 10 ** (4 / 20)
@@ -354,3 +354,11 @@ def test_qam_mapper_channel_sim_and_demapper_reject_bad_input():
     assert llr.size == 6 and np.all(np.isfinite(llr)) and np.all(llr[:2] == 0)
     assert llr[2] > 0 and llr[3] > 0 and llr[4] < 0 and llr[5] < 0  # 00 -> +1+1j, 11 -> -1-1j
     assert [pmt.to_long(tg.value) for tg in snk.tags() if pmt.symbol_to_string(tg.key) == "packet_len"] == [6]
+
+
+def test_deepjscc_ofdm_halves_reject_a_missing_model():
+    from gnuradio.jscc.models import ModelError
+    from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
+    for make in (deepjscc_ofdm_tx, deepjscc_ofdm_rx):
+        with pytest.raises(ModelError):
+            make(model="no-such-model")

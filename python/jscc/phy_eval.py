@@ -13,19 +13,26 @@ from .ofdm import OfdmParams, ofdm_rx
 from .jscc_python import ofdm_mod_cc
 
 
+def packets(n, length, seed):
+    """n packets of random unit-power complex symbols -> (n x length array, stream tags: packet_len
+    and image_id = packet index on each packet's first symbol)."""
+    rng = np.random.default_rng(seed)
+    data = ((rng.standard_normal((n, length)) + 1j * rng.standard_normal((n, length))) / np.sqrt(2)).astype(
+        np.complex64)
+    tags = []
+    for i in range(n):
+        for k, v in (("packet_len", length), ("image_id", i % 65536)):
+            t = gr.tag_t()
+            t.offset, t.key, t.value = i * length, pmt.intern(k), pmt.from_long(v)
+            tags.append(t)
+    return data, tags
+
+
 def make_frames(n_frames, params, seed=0, payload_len=None, gap=64):
     """-> (list of per-frame sample arrays, payloads (n_frames x L complex64))."""
     p = params
     L = payload_len or p.max_payload
-    rng = np.random.default_rng(seed)
-    data = ((rng.standard_normal((n_frames, L)) + 1j * rng.standard_normal((n_frames, L))) / np.sqrt(2)).astype(
-        np.complex64)
-    tags = []
-    for i in range(n_frames):
-        for k, v in (("packet_len", L), ("image_id", i % 65536)):
-            t = gr.tag_t()
-            t.offset, t.key, t.value = i * L, pmt.intern(k), pmt.from_long(v)
-            tags.append(t)
+    data, tags = packets(n_frames, L, seed)
     tb = gr.top_block()
     src = blocks.vector_source_c(data.ravel(), False, 1, tags)
     mod = ofdm_mod_cc(*p.args(), gap, 1.0, 0.0)
@@ -33,7 +40,7 @@ def make_frames(n_frames, params, seed=0, payload_len=None, gap=64):
     tb.connect(src, mod, snk)
     tb.run()
     x = np.asarray(snk.data(), np.complex64)
-    x = x[max(gap, p.fft_len):]  # the modulator's lead-in before its first frame
+    x = x[mod.lead_in():]  # the silence before the first frame
     n = mod.frame_len(L)
     if x.size != n * n_frames:
         raise RuntimeError(f"modulator gave {x.size} samples for {n_frames} frames of {n}")
@@ -120,16 +127,9 @@ def loopback_rate(n_samples=20_000_000, params=None, snr_db=20.0, cfo=0.0):
     import time
     from .jscc_python import awgn_cc
     p = params or OfdmParams()
-    L = p.max_payload
-    rng = np.random.default_rng(0)
-    data = ((rng.standard_normal(8 * L) + 1j * rng.standard_normal(8 * L)) / np.sqrt(2)).astype(np.complex64)
-    tags = []
-    for i in range(8):
-        t = gr.tag_t()
-        t.offset, t.key, t.value = i * L, pmt.intern("packet_len"), pmt.from_long(L)
-        tags.append(t)
+    data, tags = packets(8, p.max_payload, 0)
     tb = gr.top_block()
-    src = blocks.vector_source_c(data, True, 1, tags)
+    src = blocks.vector_source_c(data.ravel(), True, 1, tags)
     mod = ofdm_mod_cc(*p.args(), 64, 1.0, 0.0)
     head = blocks.head(gr.sizeof_gr_complex, int(n_samples))
     chain = [head]

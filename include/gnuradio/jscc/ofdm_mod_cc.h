@@ -56,6 +56,8 @@ public:
     //! Most payload symbols one frame carries.
     virtual int max_payload() const = 0;
     virtual int header_symbols() const = 0;
+    //! Zero samples before the very first frame: max(gap, fft_len).
+    virtual int lead_in() const = 0;
     //! Samples of a frame carrying n payload symbols, gap included.
     virtual int frame_len(int n_payload) const = 0;
     virtual uint64_t frames() const = 0;

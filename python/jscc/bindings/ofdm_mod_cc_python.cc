@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_mod_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(4692569f526c71b3f3974923e222be88)                     */
+/* BINDTOOL_HEADER_FILE_HASH(1142423851b072c8655aed75e102135b)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -35,6 +35,7 @@ void bind_ofdm_mod_cc(py::module& m)
         .def("n_data", &ofdm_mod_cc::n_data, D(ofdm_mod_cc, n_data))
         .def("max_payload", &ofdm_mod_cc::max_payload, D(ofdm_mod_cc, max_payload))
         .def("header_symbols", &ofdm_mod_cc::header_symbols, D(ofdm_mod_cc, header_symbols))
+        .def("lead_in", &ofdm_mod_cc::lead_in, D(ofdm_mod_cc, lead_in))
         .def("frames", &ofdm_mod_cc::frames, D(ofdm_mod_cc, frames))
         .def("papr_db", &ofdm_mod_cc::papr_db, D(ofdm_mod_cc, papr_db))
         .def("peak_papr_db", &ofdm_mod_cc::peak_papr_db, D(ofdm_mod_cc, peak_papr_db))

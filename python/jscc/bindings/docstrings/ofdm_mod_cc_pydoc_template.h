@@ -40,3 +40,5 @@
  static const char *__doc_gr_jscc_ofdm_mod_cc_truncated = R"doc()doc";
 
  static const char *__doc_gr_jscc_ofdm_mod_cc_frame_len = R"doc()doc";
+
+ static const char *__doc_gr_jscc_ofdm_mod_cc_lead_in = R"doc()doc";
