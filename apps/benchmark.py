@@ -43,6 +43,50 @@ def time_per_image(fns, images, passes):
     return [float(np.median(t)) for t in times]
 
 
+def graph_gmac(path, height, width):
+    """Multiply-accumulates of every Conv in an ONNX graph for one input of the given size."""
+    import onnx
+    m = onnx.load(path)
+    inp = m.graph.input[0].type.tensor_type.shape.dim
+    chans = inp[1].dim_value
+    size = {"encoder": (height, width), "decoder": (height // 4, width // 4)}[os.path.basename(path)[:-5]]
+    for d, v in zip(inp, (1, chans) + size):
+        d.Clear()
+        d.dim_value = v
+    m = onnx.shape_inference.infer_shapes(m)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in m.graph.value_info}
+    weights = {t.name: list(t.dims) for t in m.graph.initializer}
+    macs = 0
+    for n in m.graph.node:
+        if n.op_type == "Conv":
+            o, i, kh, kw = weights[n.input[1]]
+            _, _, h, w = shapes.get(n.output[0]) or [d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim]
+            macs += o * i * kh * kw * h * w
+    return macs / 1e9
+
+
+def conv_peak_gflops(threads, runs=30):
+    """GFLOPS onnxruntime reaches on one large convolution (32 -> 32 maps, 5x5, 128x192): the
+    practical fp32 peak of this CPU for this network's main layer."""
+    from onnx import TensorProto, helper, numpy_helper
+    from gnuradio.jscc.ort import session_from_bytes
+    rng = np.random.default_rng(0)
+    w = numpy_helper.from_array(rng.standard_normal((32, 32, 5, 5)).astype(np.float32), "w")
+    g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], pads=[2, 2, 2, 2])], "conv",
+                          [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 128, 192])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
+    model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
+    sess = session_from_bytes(model.SerializeToString(), threads)
+    x = rng.standard_normal((1, 32, 128, 192)).astype(np.float32)
+    times = []
+    for i in range(runs + 1):
+        t0 = time.perf_counter()
+        sess.run(None, {"x": x})
+        if i:
+            times.append(time.perf_counter() - t0)
+    return 2 * 32 * 32 * 25 * 128 * 192 / float(np.median(times)) / 1e9
+
+
 def torch_fn(codec, threads):
     try:
         import torch
@@ -87,6 +131,18 @@ def main(argv=None):
     print(f"PyTorch eager encode+decode: {torch_ms:.1f} ms/image (turn about with onnxruntime)" if torch_ms
           else "PyTorch not installed: torch_ms null")
 
+    floor = {}
+    try:
+        h, w = images[0].shape[:2]
+        gmac = sum(graph_gmac(os.path.join(codec.path, f), h, w) for f in ("encoder.onnx", "decoder.onnx"))
+        peak = conv_peak_gflops(a.threads)
+        floor = {"conv_gmac": round(gmac, 3), "conv_peak_gflops": round(peak, 1),
+                 "conv_floor_ms": round(2 * gmac / peak * 1000, 1)}
+        print(f"the graphs' convolutions: {gmac:.2f} GMAC per image; one large conv runs at {peak:.0f} GFLOPS "
+              f"here, so the convolutions alone need >= {floor['conv_floor_ms']:.1f} ms")
+    except ImportError:
+        print("onnx not installed: no convolution floor (pip install -r requirements-train.txt)")
+
     loop_paths = (paths * (a.loopback_images // len(paths) + 1))[:a.loopback_images]
     tb = deepjscc_loopback(loop_paths, a.model, "awgn", 10.0, seed=1, reference=a.images, compute_ssim=False,
                            threads=a.threads)
@@ -108,7 +164,7 @@ def main(argv=None):
 
     out = {"ort_ms": round(ort_ms, 2), "torch_ms": round(torch_ms, 2) if torch_ms else None,
            "loopback_images_per_s": round(ips, 2), "loopback_msym_per_s": round(msps, 3),
-           "ofdm_loopback_msps": round(ofdm_msps, 2),
+           "ofdm_loopback_msps": round(ofdm_msps, 2), **floor,
            "model": codec.name, "images": os.path.abspath(a.images), "n_images": len(images),
            "image_size": f"{images[0].shape[1]}x{images[0].shape[0]}", "passes": a.passes, "threads": a.threads,
            "loopback_images": len(results), "cpu": platform.processor() or platform.machine(),

@@ -20,7 +20,7 @@ import torch
 from gnuradio.jscc.imageio import load_rgb
 from gnuradio.jscc.training.channels import CHANNELS
 from gnuradio.jscc.training.deepjscc import DeepJSCC, c_for_kn
-from gnuradio.jscc.training.export import export_onnx, fast_decoder
+from gnuradio.jscc.training.export import export_onnx, fast_decoder, fast_encoder
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOL = 1e-3
@@ -48,10 +48,10 @@ def main(argv=None):
     enc_path, dec_path = os.path.join(tmp, "encoder.onnx"), os.path.join(tmp, "decoder.onnx")
     # the PyTorch weights too (a few hundred kB): lets tests check ONNX against PyTorch
     torch.save({"c": c, "model": model.state_dict()}, os.path.join(tmp, "weights.pt"))
-    opset_e = export_onnx(model.encoder, torch.rand(1, 3, 64, 96) * 255, enc_path, "image", "latent")
+    opset_e = export_onnx(fast_encoder(model.encoder), torch.rand(1, 3, 64, 96) * 255, enc_path, "image", "latent")
     opset_d = export_onnx(fast_decoder(model.decoder), torch.randn(1, c, 16, 24), dec_path, "latent", "image")
 
-    # Parity on a real image, without noise: ONNX (rewritten decoder) vs the PyTorch training graph.
+    # Parity on a real image, without noise: ONNX (rewritten graphs) vs the PyTorch training graph.
     img = load_rgb(a.check_image)
     h, w = img.shape[0] // 4 * 4, img.shape[1] // 4 * 4
     x = np.ascontiguousarray(img[:h, :w].transpose(2, 0, 1)[None], np.float32)
@@ -73,8 +73,9 @@ def main(argv=None):
         "name": a.name,
         "codec": "deepjscc",
         "architecture": "Bourtsoulatze et al. 2019, Fig. 2: encoder conv5x5 16/2, 32/2, 32/1, 32/1, c/1 + PReLU, "
-                        "power normalisation P = 1; decoder mirrored (transposed convs exported as convs), "
-                        "PReLU, sigmoid, x255",
+                        "power normalisation P = 1; decoder mirrored with transposed convs, PReLU, sigmoid, x255. "
+                        "Exported as equal onnxruntime-friendly graphs (python/jscc/training/export.py): "
+                        "transposed convs as convs on phase maps, PReLU as depthwise convs + Relu",
         "c": c,
         "kn": run["kn"],
         "k_over_n": f"1/{run['kn']}",

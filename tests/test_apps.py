@@ -81,3 +81,7 @@ def test_benchmark_writes_its_keys(tmp_path):
     for k in ("ort_ms", "torch_ms", "loopback_images_per_s", "loopback_msym_per_s", "ofdm_loopback_msps"):
         assert k in b and (b[k] is None or b[k] > 0)
     assert b["loopback_images"] == 4
+    # the sample images are 768x512: the paper's network is 4.2 GMAC there, the exported graphs
+    # spend a little more on zero taps of the phase kernels and on the depthwise PReLU terms
+    assert 4.2 < b["conv_gmac"] < 4.6 and b["conv_peak_gflops"] > 0
+    assert b["conv_floor_ms"] == pytest.approx(2 * b["conv_gmac"] / b["conv_peak_gflops"] * 1000, rel=0.01)

@@ -124,6 +124,9 @@ def test_metrics():
     assert psnr(a, a) == float("inf") and abs(ssim(a, a) - 1) < 1e-12
     b = np.clip(a.astype(int) + 5, 0, 255).astype(np.uint8)
     assert 30 < psnr(a, b) < 35.5
+    assert psnr(a, b) == pytest.approx(10 * np.log10(255 ** 2 / np.mean((a.astype(float) - b) ** 2)), abs=1e-12)
+    black, white = np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 255, np.uint8)
+    assert psnr(black, white) == psnr(white, black) == 0.0  # no uint8 wrap-around
     noisy = np.clip(a + np.random.default_rng(1).normal(0, 40, a.shape), 0, 255).astype(np.uint8)
     assert 0 < ssim(a, noisy) < ssim(a, b) < 1
     with pytest.raises(ValueError):

@@ -10,7 +10,7 @@ from conftest import EXAMPLE_IMAGES, MODELS, run_app, shipped_models
 torch = pytest.importorskip("torch", reason="training tests need torch (make test installs requirements-train.txt)")
 from gnuradio.jscc.training.channels import AWGN, RayleighKnownPhase  # noqa: E402
 from gnuradio.jscc.training.deepjscc import DeepJSCC, c_for_kn  # noqa: E402
-from gnuradio.jscc.training.export import export_onnx, fast_decoder  # noqa: E402
+from gnuradio.jscc.training.export import export_onnx, fast_decoder, fast_encoder  # noqa: E402
 
 
 def test_architecture_matches_paper():
@@ -40,21 +40,43 @@ def test_channel_layers_snr():
     assert (gains > 0).all() and gains.std() > 0.05  # real gain |h|, one per image
 
 
-def test_decoder_rewrite_is_exact():
+def _random_weights(m):
     torch.manual_seed(0)
-    m = DeepJSCC(8, AWGN(10)).eval()
-    for p in m.decoder.parameters():  # not just the init: any weights
+    for p in m.parameters():  # not just the init: any weights, PReLU slopes below 0 and above 1 too
         p.data.normal_(0, 0.2)
+    for p in (m.encoder.net[1].weight, m.decoder.net[7].weight):
+        p.data.uniform_(-0.5, 2.0)
+    return m
+
+
+def test_decoder_rewrite_is_exact():
+    m = _random_weights(DeepJSCC(8, AWGN(10)).eval())
+    fast = fast_decoder(m.decoder)
     z = torch.randn(2, 8, 12, 20)
     with torch.no_grad():  # before the sigmoid, relative to the magnitude: float32 rounding only
-        a, b = fast_decoder(m.decoder).net[:-1](z), m.decoder.net[:-1](z)
+        a, b = fast.shuffle(fast.net[:-1](z)), m.decoder.net[:-1](z)
+        assert a.shape == b.shape
         assert ((a - b).abs().max() / b.abs().max()).item() < 1e-5
+        assert (fast(z) - m.decoder(z)).abs().max().item() / 255 <= 1e-4  # the parity rule is 1e-3
+    assert not any(isinstance(l, (torch.nn.ConvTranspose2d, torch.nn.PReLU)) for l in fast.modules())
+    assert all(l.pos is None for l in fast.net if hasattr(l, "pos"))  # slopes > 1 flipped away
+
+
+def test_encoder_rewrite_is_exact():
+    m = _random_weights(DeepJSCC(16, AWGN(10)).eval())
+    fast = fast_encoder(m.encoder)
+    x = torch.rand(2, 3, 36, 52) * 255
+    with torch.no_grad():
+        a, b = fast.net(x), m.encoder.net(x / 255.0)
+        assert ((a - b).abs().max() / b.abs().max()).item() < 1e-5
+        assert torch.allclose(fast(x), m.encoder(x), atol=1e-4)
+    assert not any(isinstance(l, torch.nn.PReLU) for l in fast.modules())
 
 
 def test_export_parity_random_model(tmp_path):
     import onnxruntime as ort
-    m = DeepJSCC(16, AWGN(10)).eval()
-    export_onnx(m.encoder, torch.rand(1, 3, 32, 32) * 255, str(tmp_path / "e.onnx"), "image", "latent")
+    m = _random_weights(DeepJSCC(16, AWGN(10)).eval())
+    export_onnx(fast_encoder(m.encoder), torch.rand(1, 3, 32, 32) * 255, str(tmp_path / "e.onnx"), "image", "latent")
     export_onnx(fast_decoder(m.decoder), torch.randn(1, 16, 8, 8), str(tmp_path / "d.onnx"), "latent", "image")
     x = (torch.rand(1, 3, 68, 124) * 255)  # another size than exported: dynamic axes work
     with torch.no_grad():

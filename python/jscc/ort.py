@@ -12,6 +12,18 @@ def session(path, threads=0):
     """A CPU session: bounded intra-op threads, no spin-waiting (spinning steals cores from the flowgraph)."""
     if not os.path.isfile(path):
         raise FileNotFoundError(f"ONNX model file {path} does not exist")
+    try:
+        return ort.InferenceSession(path, _options(threads), providers=["CPUExecutionProvider"])
+    except Exception as e:  # onnxruntime raises its own exception types for corrupt files
+        raise ValueError(f"{path} is not a loadable ONNX model: {e}") from None
+
+
+def session_from_bytes(model, threads=0):
+    """The same session settings for a serialized model (benchmarks build small graphs in memory)."""
+    return ort.InferenceSession(model, _options(threads), providers=["CPUExecutionProvider"])
+
+
+def _options(threads):
     so = ort.SessionOptions()
     so.intra_op_num_threads = threads or default_threads()
     so.inter_op_num_threads = 1
@@ -19,7 +31,4 @@ def session(path, threads=0):
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     so.add_session_config_entry("session.intra_op.allow_spinning", "0")
     so.add_session_config_entry("session.inter_op.allow_spinning", "0")
-    try:
-        return ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
-    except Exception as e:  # onnxruntime raises its own exception types for corrupt files
-        raise ValueError(f"{path} is not a loadable ONNX model: {e}") from None
+    return so

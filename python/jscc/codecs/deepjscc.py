@@ -67,8 +67,9 @@ class DeepJSCC:
         img = to_rgb(img)
         height, width = img.shape[:2]
         h, w = self.latent_hw(height, width)
-        x = np.pad(img, ((0, 4 * h - height), (0, 4 * w - width), (0, 0)), mode="edge")
-        x = x.transpose(2, 0, 1)[None].astype(np.float32)
+        if (4 * h, 4 * w) != (height, width):
+            img = np.pad(img, ((0, 4 * h - height), (0, 4 * w - width), (0, 0)), mode="edge")
+        x = img.transpose(2, 0, 1)[None].astype(np.float32, order="C")  # one pass, in the layout ORT wants
         z = self._run("encoder", x)[0]
         half = self.c // 2
         return (z[:half] + 1j * z[half:]).astype(np.complex64).ravel()
@@ -83,7 +84,11 @@ class DeepJSCC:
         s = symbols.reshape(self.c // 2, h, w)
         z = np.concatenate([s.real, s.imag])[None].astype(np.float32)
         y = self._run("decoder", z)[0]
-        return np.clip(y[:, :height, :width].round(), 0, 255).astype(np.uint8).transpose(1, 2, 0).copy()
+        np.clip(y, 0, 255, out=y)
+        np.rint(y, out=y)
+        out = np.empty((height, width, 3), np.uint8)
+        out[...] = y[:, :height, :width].transpose(1, 2, 0)  # crop, reorder and convert in one pass
+        return out
 
 
 def fit_length(symbols, n):
