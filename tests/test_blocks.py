@@ -41,10 +41,21 @@ def image_msg(img, **meta):
     return M.image_pdu(img, M.with_entries(pmt.make_dict(), **meta))
 
 
-@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.float32, np.complex64, np.complex128])
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16, np.uint32, np.int32, np.float32,
+                                   np.float64, np.complex64, np.complex128])
 def test_pmtio_round_trip(dtype):
     a = (np.arange(1000) * 3 - 7).astype(dtype)
-    assert np.array_equal(to_numpy(to_pmt(a)), a)
+    v = to_pmt(a)
+    assert np.array_equal(to_numpy(v), a) and to_numpy(v).dtype == a.dtype
+    # the same values as GNU Radio's own (slow) element access, both ways
+    name = {np.uint8: "u8", np.int8: "s8", np.uint16: "u16", np.int16: "s16", np.uint32: "u32", np.int32: "s32",
+            np.float32: "f32", np.float64: "f64", np.complex64: "c32", np.complex128: "c64"}[dtype]
+    assert np.array_equal(np.array(getattr(pmt, f"{name}vector_elements")(v), dtype), a)
+    native = getattr(pmt, f"init_{name}vector")(5, a[:5].tolist())
+    assert np.array_equal(to_numpy(native), a[:5])
+    assert to_numpy(to_pmt(a[:0])).size == 0 and pmt.length(to_pmt(a[:0])) == 0
+    with pytest.raises(TypeError):
+        to_numpy(pmt.intern("not a vector"))
 
 
 def test_image_source_reads_and_skips_bad_files(tmp_path):
