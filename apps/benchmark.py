@@ -44,23 +44,22 @@ def time_per_image(fns, images, passes):
 
 
 def graph_gmac(path, height, width):
-    """Multiply-accumulates of every Conv in an ONNX graph for one input of the given size."""
+    """Multiply-accumulates of every Conv in an ONNX graph for one input of height x width."""
     import onnx
     m = onnx.load(path)
     inp = m.graph.input[0].type.tensor_type.shape.dim
-    chans = inp[1].dim_value
-    size = {"encoder": (height, width), "decoder": (height // 4, width // 4)}[os.path.basename(path)[:-5]]
-    for d, v in zip(inp, (1, chans) + size):
+    for d, v in zip(inp, (1, inp[1].dim_value, height, width)):
         d.Clear()
         d.dim_value = v
     m = onnx.shape_inference.infer_shapes(m)
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim] for v in m.graph.value_info}
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(m.graph.value_info) + list(m.graph.output)}
     weights = {t.name: list(t.dims) for t in m.graph.initializer}
     macs = 0
     for n in m.graph.node:
         if n.op_type == "Conv":
             o, i, kh, kw = weights[n.input[1]]
-            _, _, h, w = shapes.get(n.output[0]) or [d.dim_value for d in m.graph.output[0].type.tensor_type.shape.dim]
+            _, _, h, w = shapes[n.output[0]]
             macs += o * i * kh * kw * h * w
     return macs / 1e9
 
@@ -134,7 +133,8 @@ def main(argv=None):
     floor = {}
     try:
         h, w = images[0].shape[:2]
-        gmac = sum(graph_gmac(os.path.join(codec.path, f), h, w) for f in ("encoder.onnx", "decoder.onnx"))
+        gmac = (graph_gmac(os.path.join(codec.path, "encoder.onnx"), h, w)
+                + graph_gmac(os.path.join(codec.path, "decoder.onnx"), *codec.latent_hw(h, w)))
         peak = conv_peak_gflops(a.threads)
         floor = {"conv_gmac": round(gmac, 3), "conv_peak_gflops": round(peak, 1),
                  "conv_floor_ms": round(2 * gmac / peak * 1000, 1)}

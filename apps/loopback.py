@@ -15,6 +15,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from gnuradio.jscc.image_source import add_arguments as add_image_arguments
 from gnuradio.jscc.imageio import ImageError, load_rgb
 from gnuradio.jscc import ofdm
 from gnuradio.jscc.channel import KINDS, impairments_from
@@ -42,9 +43,7 @@ def side_by_side(original, received, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--image", help="one image file")
-    src.add_argument("--images", help="a folder of images")
+    add_image_arguments(ap)
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
     ap.add_argument("--channel", choices=sorted(set(CHANNELS) | set(KINDS)), default="awgn",
                     help="direct path: awgn, rayleigh (one h per image, known phase); "

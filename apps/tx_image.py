@@ -15,7 +15,7 @@ import time
 from gnuradio import gr
 
 from gnuradio.jscc import radio
-from gnuradio.jscc.image_source import image_source
+from gnuradio.jscc.image_source import add_arguments as add_image_arguments, image_source
 from gnuradio.jscc.models import ModelError
 from gnuradio.jscc import ofdm
 from gnuradio.jscc.ofdm_link import deepjscc_ofdm_tx
@@ -23,9 +23,7 @@ from gnuradio.jscc.ofdm_link import deepjscc_ofdm_tx
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    src = ap.add_mutually_exclusive_group(required=True)
-    src.add_argument("--image", help="one image file")
-    src.add_argument("--images", help="a folder of images")
+    add_image_arguments(ap)
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
     ap.add_argument("--repeat", action="store_true", help="send the list again and again (needs --interval)")
     ap.add_argument("--interval", type=float, default=0.0, help="seconds between images")

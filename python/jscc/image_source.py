@@ -22,6 +22,13 @@ def expand_paths(spec):
     return out
 
 
+def add_arguments(ap):
+    """The apps' image choice: --image FILE or --images DIR, one of them required."""
+    g = ap.add_mutually_exclusive_group(required=True)
+    g.add_argument("--image", help="one image file")
+    g.add_argument("--images", help="a folder of images")
+
+
 def file_names(spec):
     """Base names of the files expand_paths(spec) lists, in order: image id i (as Image Source numbers
     them) is file_names(spec)[i % n]. Receivers use it to find the reference images."""

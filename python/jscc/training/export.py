@@ -16,6 +16,8 @@ layout round trip). So the graphs are rewritten before export, each step exact i
   resolution. The phase kernels still hold taps that are always zero (768x512: 0.45 and 0.30 GMAC
   against the transposed convolutions' 0.31 and 0.12), cheaper than any layout change here.
 """
+import copy
+
 import torch
 from torch import nn
 
@@ -135,9 +137,9 @@ class FastEncoder(nn.Module):
         layers = []
         for m in encoder.net:
             if isinstance(m, nn.Conv2d):
-                conv = nn.Conv2d(m.in_channels, m.out_channels, m.kernel_size, m.stride, m.padding)
-                conv.weight.data = m.weight.data / (255.0 if not layers else 1.0)
-                conv.bias.data = m.bias.data.clone()
+                conv = copy.deepcopy(m)  # flip_slopes edits it in place
+                if not layers:
+                    conv.weight.data /= 255.0
                 layers.append(conv)
             else:
                 layers.append(m.weight.data)
