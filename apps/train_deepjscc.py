@@ -6,6 +6,12 @@ Example (the shipped deepjscc-kn6-awgn-10db):
 
 Re-running the same command resumes from <out>/checkpoint.pt. Writes <out>/train.log
 (JSON lines), <out>/val.csv and <out>/val.png (validation PSNR over steps).
+
+--bf16 runs the convolutions under bfloat16 autocast (power normalisation, channel and loss
+stay float32); on these CPUs (AMX) a step is ~1.8x faster at the same validation PSNR
+(docs/training.md). Runs unchanged under torchrun (DistributedDataParallel: gloo on CPU,
+nccl on GPU); --batch is the global batch, split over the processes:
+  torchrun --nproc-per-node 2 apps/train_deepjscc.py --kn 6 --snr 10 --steps 100 --out runs/ddp
 """
 import argparse
 import csv
@@ -16,6 +22,7 @@ import time
 
 import numpy as np
 import torch
+import torch.distributed as dist
 from tqdm import tqdm
 
 from gnuradio.jscc.training.channels import CHANNELS
@@ -43,6 +50,15 @@ def load_compatible(model, path):
     return taken, sorted(set(own) - set(taken))
 
 
+def init_distributed(device):
+    """(rank, world size); joins the torchrun process group when launched by torchrun."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return 0, 1
+    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return dist.get_rank(), world
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kn", type=int, required=True, help="bandwidth ratio k/n = 1/KN (6 or 12)")
@@ -60,23 +76,33 @@ def main(argv=None):
     ap.add_argument("--ckpt-every", type=int, default=500)
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--bf16", action="store_true", help="bfloat16 autocast for the convolutions")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args(argv)
 
+    rank, world = init_distributed(a.device)
+    if a.batch % world:
+        ap.error(f"--batch {a.batch} must be a multiple of the {world} processes")
+    if world > 1 and a.device.startswith("cuda"):
+        a.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
+    main_rank = rank == 0
     if a.threads:
         torch.set_num_threads(a.threads)
     os.makedirs(a.out, exist_ok=True)
     ckpt_path = os.path.join(a.out, "checkpoint.pt")
     torch.manual_seed(a.seed)
-    rng = np.random.default_rng(a.seed)
+    rng = np.random.default_rng([a.seed, rank])  # each process draws its own crops
 
     paths = list_images(a.data)
     if not paths:
         sys.exit(f"no images under {a.data}")
     train_paths, val_paths = split_holdout(paths)
-    print(f"{len(train_paths)} training images, {len(val_paths)} held back for validation", flush=True)
-    sampler = CropSampler(train_paths, a.crop, rng, progress=lambda p: tqdm(p, desc="loading", leave=False))
-    if sampler.skipped:
+    if main_rank:
+        print(f"{len(train_paths)} training images, {len(val_paths)} held back for validation"
+              + (f"; {world} processes" if world > 1 else ""), flush=True)
+    sampler = CropSampler(train_paths, a.crop, rng,
+                          progress=lambda p: tqdm(p, desc="loading", leave=False, disable=not main_rank))
+    if sampler.skipped and main_rank:
         print(f"skipped {len(sampler.skipped)} unreadable or smaller-than-crop images", flush=True)
     val = [torch.from_numpy(v).float()[None].to(a.device) for v in center_crops(val_paths, 256)]
 
@@ -88,24 +114,37 @@ def main(argv=None):
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, wall = ck["step"], ck["wall_s"]
-        rng.bit_generator.state = ck["np_rng"]
-        torch.set_rng_state(ck["torch_rng"])
-        print(f"resumed at step {step}", flush=True)
+        if ck.get("world", 1) == world:
+            rng.bit_generator.state = ck["np_rng"][rank] if world > 1 else ck["np_rng"]
+            torch.set_rng_state(ck["torch_rng"])
+        if main_rank:
+            print(f"resumed at step {step}", flush=True)
     elif a.init_from:
         taken, fresh = load_compatible(model, a.init_from)
-        print(f"warm start from {a.init_from}: {len(taken)} tensors copied, fresh: {fresh}", flush=True)
+        if main_rank:
+            print(f"warm start from {a.init_from}: {len(taken)} tensors copied, fresh: {fresh}", flush=True)
+    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
+    amp_device = "cuda" if a.device.startswith("cuda") else "cpu"
 
     meta = {k: v for k, v in vars(a).items()}
     meta["command"] = " ".join(["apps/train_deepjscc.py"] + (argv if argv is not None else sys.argv[1:]))
     meta["train_images"], meta["val_images"] = len(sampler.images), [os.path.basename(p) for p in val_paths]
-    with open(os.path.join(a.out, "run.json"), "w") as f:
-        json.dump(meta, f, indent=1)
+    meta["processes"] = world
+    if main_rank:
+        with open(os.path.join(a.out, "run.json"), "w") as f:
+            json.dump(meta, f, indent=1)
 
     def save():
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
-                    "np_rng": rng.bit_generator.state, "torch_rng": torch.get_rng_state(), "args": meta},
-                   ckpt_path + ".tmp")
-        os.replace(ckpt_path + ".tmp", ckpt_path)  # atomic: a kill never leaves a broken checkpoint
+        states = [None] * world
+        if world > 1:
+            dist.all_gather_object(states, rng.bit_generator.state)
+        else:
+            states = rng.bit_generator.state
+        if main_rank:
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
+                        "np_rng": states, "torch_rng": torch.get_rng_state(), "args": meta, "world": world},
+                       ckpt_path + ".tmp")
+            os.replace(ckpt_path + ".tmp", ckpt_path)  # atomic: a kill never leaves a broken checkpoint
 
     def validate():
         model.eval()
@@ -114,16 +153,19 @@ def main(argv=None):
         model.train()
         return v
 
-    log = open(os.path.join(a.out, "train.log"), "a")
+    log = open(os.path.join(a.out, "train.log"), "a") if main_rank else None
     val_csv = os.path.join(a.out, "val.csv")
-    bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5)
+    bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5,
+               disable=not main_rank)
     loss_avg = None
     while step < a.steps:
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
-        x = torch.from_numpy(sampler.batch(a.batch)).float().to(a.device)
-        loss = torch.mean((model(x) - x) ** 2)
+        x = torch.from_numpy(sampler.batch(a.batch // world)).float().to(a.device)
+        with torch.autocast(amp_device, dtype=torch.bfloat16, enabled=a.bf16):
+            y = net(x)
+        loss = torch.mean((y.float() - x) ** 2)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -134,7 +176,7 @@ def main(argv=None):
         bar.set_postfix(train_psnr=f"{10 * np.log10(255 ** 2 / loss_avg):.2f}")
         if step % a.ckpt_every == 0 or step == a.steps:
             save()
-        if step % a.val_every == 0 or step == a.steps:
+        if main_rank and (step % a.val_every == 0 or step == a.steps):
             v = validate()
             rec = {"step": step, "wall_s": round(wall, 1), "lr": opt.param_groups[0]["lr"],
                    "train_psnr": round(10 * np.log10(255 ** 2 / loss_avg), 3), "val_psnr": round(v, 3)}
@@ -148,8 +190,11 @@ def main(argv=None):
                 w.writerow(rec)
             tqdm.write(json.dumps(rec))
     bar.close()
-    _plot(val_csv, os.path.join(a.out, "val.png"))
-    print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {ckpt_path}")
+    if main_rank:
+        _plot(val_csv, os.path.join(a.out, "val.png"))
+        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {ckpt_path}")
+    if world > 1:
+        dist.destroy_process_group()
 
 
 def _plot(csv_path, png_path):

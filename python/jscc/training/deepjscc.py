@@ -29,7 +29,7 @@ class Encoder(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x):  # x: uint8-range float [0, 255], NCHW, H and W divisible by 4
-        return power_normalize(self.net(x / 255.0))
+        return power_normalize(self.net(x / 255.0).float())  # float32 even under bf16 autocast
 
 
 class Decoder(nn.Module):
