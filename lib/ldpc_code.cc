@@ -387,6 +387,8 @@ std::vector<std::string> ldpc_code::names()
     return v;
 }
 
+double ldpc_code::scaling() { return MS_SCALING; }
+
 std::vector<std::string> ldpc_code::kernels()
 {
     std::vector<std::string> v;

@@ -26,6 +26,7 @@ constexpr int PAD = 32;         // lanes of the widest kernel: guard on both sid
 constexpr int MAX_DEG = 32;     // row degree bound (BG1: 19)
 constexpr int TSAT = 12000;     // |variable-to-check message| bound
 constexpr float LLR_SCALE = 32; // int16 units per LLR unit (saturation at 375)
+constexpr double MS_SCALING = 0.75; // min-sum normalisation: m - (m >> 2) below
 
 // |L| <= TSAT + 0.75 TSAT and |L - R| <= 2.5 TSAT = 30000 < 32767: no int16 overflow.
 
@@ -170,7 +171,7 @@ JSCC_INLINE int layered_min_sum(const qc_graph& g, int16_t* L, int16_t* R, int m
                     idx = a < m1 ? jv : idx;
                     m1 = vmin<V>(m1, a);
                 }
-                // normalisation 0.75 = 1 - 1/4
+                // normalisation MS_SCALING = 1 - 1/4
                 const V s1 = m1 - (m1 >> 2), s2 = m2 - (m2 >> 2);
                 jv = V{};
                 for (int j = 0; j < deg; j++, jv += one) {

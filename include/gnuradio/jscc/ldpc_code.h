@@ -76,6 +76,8 @@ public:
                              int max_iter = 50,
                              int threads = 0) const = 0;
 
+    //! Normalisation of the min-sum check messages.
+    static double scaling();
     //! Decoder kernel in use (default: kernels()[0]); every kernel gives identical results.
     virtual std::string kernel() const = 0;
     virtual void set_kernel(const std::string& name) = 0;

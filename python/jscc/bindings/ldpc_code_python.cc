@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ldpc_code.h)                                               */
-/* BINDTOOL_HEADER_FILE_HASH(6e2c060f5ae103f6f96aca5c3295d803)                                                    */
+/* BINDTOOL_HEADER_FILE_HASH(6d68af7d2c6ca3f2df5a3cea0e8be4e2)                                                    */
 /***********************************************************************************/
 
 #include <pybind11/numpy.h>
@@ -59,6 +59,7 @@ void bind_ldpc_code(py::module& m)
         .def_property_readonly("columns", &ldpc_code::columns)
         .def_property_readonly("check_rows", &ldpc_code::check_rows)
         .def_property("kernel", &ldpc_code::kernel, &ldpc_code::set_kernel)
+        .def_property_readonly_static("scaling", [](py::object) { return ldpc_code::scaling(); })
         .def(
             "encode",
             [](const ldpc_code& c, carray<uint8_t> bits) {

@@ -1,0 +1,165 @@
+"""LDPC codes (C++ ldpc_code through the bindings): encoder, decoder, reference agreement, blocks."""
+import json
+
+import numpy as np
+import pytest
+from conftest import rng, run_app
+
+from gnuradio import jscc
+from gnuradio.jscc import ldpc_sim
+
+CODES = jscc.ldpc_codes()
+# (n, k, base graph, Z, fillers): the construction docs/ldpc.md derives
+EXPECTED = {"8192-1/2": (8192, 4096, 1, 192, 128), "6144-2/3": (6144, 4096, 1, 192, 128),
+            "6144-1/3": (6144, 2048, 2, 208, 32)}
+
+
+@pytest.fixture(scope="module", params=CODES)
+def code(request):
+    return jscc.ldpc_code(request.param)
+
+
+def syndrome(code, cw):
+    pc = code.parity_check()
+    return np.bincount(pc["rows"], weights=cw[pc["cols"]], minlength=pc["shape"][0]).astype(int) % 2
+
+
+def test_codes_have_the_standard_parameters(code):
+    assert CODES == list(EXPECTED)
+    assert (code.n, code.k, code.base_graph, code.z, code.fillers) == EXPECTED[code.name]
+    assert code.rate == pytest.approx(code.k / code.n)
+    assert jscc.ldpc_kernels()[-1] == "scalar" and code.kernel == jscc.ldpc_kernels()[0]
+
+
+def test_every_codeword_satisfies_every_check(code):
+    pc = code.parity_check()
+    info = rng(1).integers(0, 2, (4, code.k), dtype=np.uint8)
+    coded = code.encode_batch(info)
+    for i in range(len(info)):
+        cw = code.encode_codeword(info[i])
+        assert cw.size == pc["shape"][1] and not syndrome(code, cw).any()
+        assert np.array_equal(cw[:code.k], info[i]) and not cw[pc["filler_columns"]].any()
+        assert np.array_equal(cw[pc["tx_columns"]], coded[i]) and np.array_equal(code.encode(info[i]), coded[i])
+        cw[code.k + 5 * code.z] ^= 1  # a parity bit flipped: some check fails
+        assert syndrome(code, cw).any()
+    # the transmitted bits: systematic after the 2Z punctured columns, fillers skipped
+    assert np.array_equal(pc["tx_columns"][:code.k - 2 * code.z], np.arange(2 * code.z, code.k))
+    assert pc["tx_columns"][code.k - 2 * code.z] == code.k + code.fillers
+
+
+def test_encoder_matches_py3gpp(code):
+    """Independent 5G NR encoder and rate matcher (nrLDPCEncode, nrRateMatchLDPC, rv 0)."""
+    py3gpp = pytest.importorskip("py3gpp")
+    from py3gpp.nrLDPCEncode import nrLDPCEncode
+    from py3gpp.nrRateMatchLDPC import nrRateMatchLDPC
+    assert py3gpp
+    for seed in (2, 3):
+        info = rng(seed).integers(0, 2, code.k, dtype=np.uint8)
+        mother = nrLDPCEncode(np.concatenate([info, -np.ones(code.fillers)])[:, None], code.base_graph)
+        assert np.array_equal(nrRateMatchLDPC(mother, code.n, 0, "BPSK", 1).astype(np.uint8), code.encode(info))
+        ours = code.encode_codeword(info)[2 * code.z:]
+        theirs = np.maximum(mother[:ours.size, 0], 0)  # fillers are -1 there
+        assert np.array_equal(theirs, ours)
+
+
+def test_noiseless_and_high_snr_decode(code):
+    info = rng(4).integers(0, 2, (6, code.k), dtype=np.uint8)
+    coded = code.encode_batch(info)
+    bits, ok, it = code.decode((8.0 * (1.0 - 2.0 * coded[0])).astype(np.float32))
+    assert ok and it == 1 and np.array_equal(bits, info[0])
+    llr = ldpc_sim.bpsk_awgn_llr(coded, code.rate, 4.0, rng(5))
+    bits, ok, it = code.decode_batch(llr)
+    assert ok.all() and np.array_equal(bits, info) and (it <= 10).all()
+
+
+def test_erasures_are_recovered(code):
+    info = rng(6).integers(0, 2, code.k, dtype=np.uint8)
+    llr = ldpc_sim.bpsk_awgn_llr(code.encode(info), code.rate, 4.0, rng(7))
+    llr[rng(8).random(code.n) < 0.15] = 0.0
+    bits, ok, _ = code.decode(llr)
+    assert ok and np.array_equal(bits, info)
+
+
+def test_nonfinite_llrs_count_as_erasures(code):
+    info = rng(9).integers(0, 2, code.k, dtype=np.uint8)
+    llr = ldpc_sim.bpsk_awgn_llr(code.encode(info), code.rate, 3.0, rng(10))
+    bad = rng(11).choice(code.n, 300, replace=False)
+    poisoned = llr.copy()
+    poisoned[bad] = np.array([np.nan, np.inf, -np.inf])[np.arange(bad.size) % 3]
+    erased = llr.copy()
+    erased[bad] = 0.0
+    a, b = code.decode(poisoned), code.decode(erased)
+    assert np.array_equal(a[0], b[0]) and a[1:] == b[1:] and a[1] and np.array_equal(a[0], info)
+
+
+def test_pure_noise_is_reported_as_failure(code):
+    llr = rng(12).normal(0, 1, code.n).astype(np.float32)
+    _, ok, it = code.decode(llr, max_iter=20)
+    assert not ok and it == 20
+    _, ok, it = code.decode(llr, max_iter=0)
+    assert not ok and it == 0
+
+
+def test_batch_equals_single():
+    code = jscc.ldpc_code("8192-1/2")
+    info, llr = ldpc_sim.noisy_frames(code, 1.0, 12, rng(13))  # waterfall: some frames fail
+    bits, ok, it = code.decode_batch(llr, 30, threads=2)
+    assert 0 < ok.sum() < len(ok) or pytest.fail(f"no mix of outcomes: {ok}")
+    for i in range(len(llr)):
+        b, o, n = code.decode(llr[i], 30)
+        assert np.array_equal(b, bits[i]) and o == ok[i] and n == it[i]
+
+
+@pytest.mark.parametrize("name", ["8192-1/2", "6144-1/3"])  # Z 192 and 208 (lanes do not divide 208)
+def test_every_kernel_gives_identical_results(name):
+    code = jscc.ldpc_code(name)
+    info, llr = ldpc_sim.noisy_frames(code, 0.8, 3, rng(14))
+    results = {}
+    for k in jscc.ldpc_kernels():
+        code.kernel = k
+        results[k] = code.decode_batch(llr, 8, 1)
+    ref = results["scalar"]
+    for k, r in results.items():
+        assert all(np.array_equal(x, y) for x, y in zip(r, ref)), k
+
+
+def test_agreement_with_the_reference_decoder():
+    """PyPI ldpc on the same frames and matrix: the same frames succeed and fail (>= 95 %)."""
+    pytest.importorskip("ldpc")
+    code = jscc.ldpc_code("6144-2/3")
+    r = ldpc_sim.simulate(code, 1.8, 60, seed=1, reference_frames=60)
+    assert 0 < r["frame_errors"] or 0 < r["reference_frame_errors"], r  # a point where frames fail
+    assert r["agreement"] >= 0.95, r
+
+
+def test_bad_arguments_raise_clear_errors():
+    with pytest.raises(ValueError, match="unknown code '4096-1/2'.*8192-1/2"):
+        jscc.ldpc_code("4096-1/2")
+    code = jscc.ldpc_code("8192-1/2")
+    with pytest.raises(ValueError, match=r"encode: expected shape \(4096\), got \(4095\)"):
+        code.encode(np.zeros(4095, np.uint8))
+    with pytest.raises(ValueError, match=r"encode_batch: expected shape \(m, 4096\)"):
+        code.encode_batch(np.zeros(4096, np.uint8))
+    with pytest.raises(ValueError, match=r"decode: expected shape \(8192\)"):
+        code.decode(np.zeros(8191, np.float32))
+    with pytest.raises(ValueError, match=r"decode_batch: expected shape \(m, 8192\)"):
+        code.decode_batch(np.zeros((2, 6144), np.float32))
+    with pytest.raises(ValueError, match="max_iter"):
+        code.decode(np.zeros(8192, np.float32), max_iter=-1)
+    with pytest.raises(ValueError, match="kernel 'avx9000'"):
+        code.kernel = "avx9000"
+
+
+def test_eval_app_and_benchmark(tmp_path):
+    pytest.importorskip("ldpc")
+    out = tmp_path / "ldpc.json"
+    r = run_app("ldpc_eval.py", "--code", "6144-1/3", "--ebn0", "3", "--frames", "30", "--reference-frames", "3",
+                "--json", out, "--plot", tmp_path / "ldpc.png", timeout=120)
+    assert r.returncode == 0, r.stderr
+    d = json.loads(out.read_text())
+    row = d["results"][0]
+    assert d["code"] == "6144-1/3" and row["frames"] == 30 and row["fer"] == 0 and row["reference_fer"] == 0
+    assert {"ebn0_db", "frames", "fer", "ber", "reference_fer", "mean_iterations"} <= set(row)
+    assert (tmp_path / "ldpc.png").stat().st_size > 10000
+    b = ldpc_sim.benchmark(frames=40, reference_frames=2, repeats=1)
+    assert b["ldpc_decode_mbps"] > 0 and b["ldpc_reference_mbps"] > 0 and b["ldpc_frame_errors"] == 0
