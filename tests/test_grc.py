@@ -22,7 +22,8 @@ def test_every_block_has_a_yml():
     public = {"awgn_cc", "rayleigh_cc", "image_source", "image_sink", "deepjscc_encoder", "deepjscc_encode_pdu",
               "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu",
               "ofdm_mod_cc", "ofdm_sync_cc", "ofdm_demod_cc", "soft_demapper_cf", "ofdm_tx", "ofdm_rx", "qam_mapper",
-              "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx", "image_view"}
+              "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx", "image_view",
+              "ldpc_encoder_pdu", "ldpc_decoder_pdu"}
     assert ids == public
 
 

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ldpc_code.h)                                               */
-/* BINDTOOL_HEADER_FILE_HASH(6d68af7d2c6ca3f2df5a3cea0e8be4e2)                                                    */
+/* BINDTOOL_HEADER_FILE_HASH(6d68af7d2c6ca3f2df5a3cea0e8be4e2)                     */
 /***********************************************************************************/
 
 #include <pybind11/numpy.h>

@@ -28,6 +28,8 @@ namespace py = pybind11;
     void bind_ofdm_demod_cc(py::module& m);
     void bind_soft_demapper_cf(py::module& m);
     void bind_ldpc_code(py::module& m);
+    void bind_ldpc_encoder_pdu(py::module& m);
+    void bind_ldpc_decoder_pdu(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -63,5 +65,7 @@ PYBIND11_MODULE(jscc_python, m)
     bind_ofdm_demod_cc(m);
     bind_soft_demapper_cf(m);
     bind_ldpc_code(m);
+    bind_ldpc_encoder_pdu(m);
+    bind_ldpc_decoder_pdu(m);
     // ) END BINDING_FUNCTION_CALLS
 }

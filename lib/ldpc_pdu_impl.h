@@ -1,0 +1,48 @@
+/* -*- c++ -*- */
+/*
+ * Copyright 2026 gr-jscc authors.
+ *
+ * SPDX-License-Identifier: GPL-3.0-or-later
+ */
+
+#ifndef INCLUDED_JSCC_LDPC_PDU_IMPL_H
+#define INCLUDED_JSCC_LDPC_PDU_IMPL_H
+
+#include <gnuradio/jscc/ldpc_code.h>
+#include <gnuradio/jscc/ldpc_decoder_pdu.h>
+#include <gnuradio/jscc/ldpc_encoder_pdu.h>
+#include <atomic>
+
+namespace gr {
+namespace jscc {
+
+class ldpc_encoder_pdu_impl : public ldpc_encoder_pdu
+{
+    const ldpc_code::sptr d_code;
+    std::atomic<uint64_t> d_errors{ 0 }, d_codewords{ 0 };
+    void handle(const pmt::pmt_t& msg);
+
+public:
+    explicit ldpc_encoder_pdu_impl(const std::string& code);
+    uint64_t errors() const override { return d_errors; }
+    uint64_t codewords() const override { return d_codewords; }
+};
+
+class ldpc_decoder_pdu_impl : public ldpc_decoder_pdu
+{
+    const ldpc_code::sptr d_code;
+    const int d_max_iter, d_threads;
+    std::atomic<uint64_t> d_errors{ 0 }, d_codewords{ 0 }, d_failed{ 0 };
+    void handle(const pmt::pmt_t& msg);
+
+public:
+    ldpc_decoder_pdu_impl(const std::string& code, int max_iter, int threads);
+    uint64_t errors() const override { return d_errors; }
+    uint64_t codewords() const override { return d_codewords; }
+    uint64_t failed() const override { return d_failed; }
+};
+
+} // namespace jscc
+} // namespace gr
+
+#endif
