@@ -25,10 +25,11 @@ namespace ldpc_detail {
 constexpr int PAD = 32;         // lanes of the widest kernel: guard on both sides of a column
 constexpr int MAX_DEG = 32;     // row degree bound (BG1: 19)
 constexpr int TSAT = 12000;     // |variable-to-check message| bound
-constexpr float LLR_SCALE = 32; // int16 units per LLR unit (saturation at 375)
-constexpr double MS_SCALING = 0.75; // min-sum normalisation: m - (m >> 2) below
+constexpr float LLR_SCALE = 64; // int16 units per LLR unit (saturation at 187.5)
+constexpr int MS_SCALING_16 = 11; // min-sum normalisation 11/16, rounded (see scale_msg)
+constexpr double MS_SCALING = MS_SCALING_16 / 16.0;
 
-// |L| <= TSAT + 0.75 TSAT and |L - R| <= 2.5 TSAT = 30000 < 32767: no int16 overflow.
+// |R| <= 0.69 TSAT, so |L| <= 1.69 TSAT and |L - R| <= 2.38 TSAT < 32767: no int16 overflow.
 
 /*!
  * Block rows of the parity-check matrix and the variable (APP) layout: column c holds its Z
@@ -114,6 +115,20 @@ JSCC_INLINE bool any_negative(V v)
     }
 }
 
+//! round(MS_SCALING m), in int32: truncating shifts would scale small messages by up to 1,
+//! which costs about 0.1 dB
+template <class V>
+JSCC_INLINE V scale_msg(V m)
+{
+    if constexpr (lanes<V>::value == 1) {
+        return V((int(m) * MS_SCALING_16 + 8) >> 4);
+    } else {
+        typedef int32_t W __attribute__((vector_size(sizeof(V) * 2)));
+        const W w = __builtin_convertvector(m, W);
+        return __builtin_convertvector((w * MS_SCALING_16 + 8) >> 4, V);
+    }
+}
+
 //! First row of each chunk of W rows; the last starts at z - W when W does not divide z.
 JSCC_INLINE int chunk_start(int c, int nfull, int z, int W) { return c < nfull ? c * W : z - W; }
 
@@ -171,8 +186,7 @@ JSCC_INLINE int layered_min_sum(const qc_graph& g, int16_t* L, int16_t* R, int m
                     idx = a < m1 ? jv : idx;
                     m1 = vmin<V>(m1, a);
                 }
-                // normalisation MS_SCALING = 1 - 1/4
-                const V s1 = m1 - (m1 >> 2), s2 = m2 - (m2 >> 2);
+                const V s1 = scale_msg(m1), s2 = scale_msg(m2);
                 jv = V{};
                 for (int j = 0; j < deg; j++, jv += one) {
                     const V t = tb[j];
