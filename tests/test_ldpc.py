@@ -231,3 +231,34 @@ def bits_to_llr():
             llr = (8.0 * (1.0 - 2.0 * to_numpy(pmt.cdr(msg)))).astype(np.float32)
             self.message_port_pub(pmt.intern("out"), pmt.cons(pmt.car(msg), to_pmt(llr)))
     return b2l()
+
+
+def test_gr_fec_hosting():
+    """The FECAPI objects in gr-fec's own deployments: extended encoder/decoder on a stream,
+    async decoder on PDUs. gr-fec soft bits are positive for 1."""
+    import pmt
+    from gnuradio import blocks, fec, gr
+    from gnuradio.jscc.pmtio import to_numpy, to_pmt
+    from test_blocks import run_msgs
+    name = "6144-1/3"
+    code = jscc.ldpc_code(name)
+    info = rng(30).integers(0, 2, 2 * code.k, dtype=np.uint8)
+    noise = rng(31).normal(0, 0.5, 2 * code.n).astype(np.float32)
+    tb = gr.top_block()
+    src, sink = blocks.vector_source_b(info.tolist()), blocks.vector_sink_b()
+    enc = fec.extended_encoder(encoder_obj_list=jscc.ldpc_encoder_make(name), threading=None, puncpat="11")
+    soft = [blocks.char_to_float(), blocks.multiply_const_ff(2.0), blocks.add_const_ff(-1.0),
+            blocks.add_ff(), fec.extended_decoder(decoder_obj_list=jscc.ldpc_decoder_make(name), threading=None)]
+    tb.connect(src, enc, *soft[:4], soft[4], sink)
+    tb.connect(blocks.vector_source_f(noise.tolist()), (soft[3], 1))
+    tb.run()
+    assert np.array_equal(np.array(sink.data(), np.uint8), info)
+
+    dec = fec.async_decoder(jscc.ldpc_decoder_make(name, frames=2), False, False, 2 * code.k // 8)
+    coded = code.encode_batch(info.reshape(2, -1)).ravel()
+    x = (2.0 * coded - 1.0 + noise).astype(np.float32)
+    out = run_msgs(dec, [pmt.cons(pmt.make_dict(), to_pmt(x))], 1)
+    assert np.array_equal(to_numpy(pmt.cdr(out[0])), info)
+    assert 1 <= pmt.to_python(pmt.dict_ref(pmt.car(out[0]), pmt.intern("iterations"), pmt.PMT_NIL)) < 50
+    with pytest.raises(ValueError, match="frames"):
+        jscc.ldpc_decoder_make(name, frames=0)

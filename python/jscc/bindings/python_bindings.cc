@@ -30,6 +30,7 @@ namespace py = pybind11;
     void bind_ldpc_code(py::module& m);
     void bind_ldpc_encoder_pdu(py::module& m);
     void bind_ldpc_decoder_pdu(py::module& m);
+    void bind_ldpc_fec(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -67,5 +68,6 @@ PYBIND11_MODULE(jscc_python, m)
     bind_ldpc_code(m);
     bind_ldpc_encoder_pdu(m);
     bind_ldpc_decoder_pdu(m);
+    bind_ldpc_fec(m);
     // ) END BINDING_FUNCTION_CALLS
 }
