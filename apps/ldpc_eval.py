@@ -13,7 +13,7 @@ command gives the same numbers.
 """
 import argparse
 import json
-import os
+import pathlib
 import platform
 import sys
 import time
@@ -77,14 +77,16 @@ def main(argv=None):
                f"{100 * r['agreement']:.1f} %)" if r["reference_frames"] else "")
         tqdm.write(f"{ebn0:5.2f} dB: FER {r['fer']:.4f} ({r['frame_errors']}/{r['frames']}), BER {r['ber']:.2e}, "
                    f"{r['mean_iterations']:.2f} iterations{ref}")
+    at = {who: ldpc_sim.ebn0_at(rows, 1e-2, key) for who, key in (("ours", "fer"), ("reference", "reference_fer"))}
+    tqdm.write("Eb/N0 at FER 1e-2: " + ", ".join(f"{w} {v:.2f} dB" if v is not None else f"{w} not bracketed"
+                                                 for w, v in at.items()))
     out = dict(code=a.code, n=code.n, k=code.k, base_graph=code.base_graph, z=code.z, fillers=code.fillers,
                max_iter=a.max_iter, scaling=jscc.ldpc_code.scaling, kernel=code.kernel, seed=a.seed,
-               results=rows, command=" ".join(["apps/ldpc_eval.py"] + (argv if argv is not None else sys.argv[1:])),
+               ebn0_at_fer_1e_2=at, results=rows, command=" ".join(["apps/ldpc_eval.py"] + (argv if argv is not None else sys.argv[1:])),
                cpu=platform.processor() or platform.machine(), date=time.strftime("%Y-%m-%d"))
     if a.json:
-        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
-        with open(a.json, "w") as f:
-            json.dump(out, f, indent=1)
+        pathlib.Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        pathlib.Path(a.json).write_text(json.dumps(out, indent=1))
     if a.plot:
         plot(out, a.plot)
     return 0

@@ -12,10 +12,15 @@ namespace gr {
 namespace jscc {
 
 namespace {
-// codewords in frame_size info bits, or 0 when it is not a positive multiple of k
-int frames_in(unsigned int frame_size, int k)
+// frames = codewords in frame_size info bits; false (logged, frames kept) unless a multiple of k
+bool set_frames(int& frames, unsigned int frame_size, int k, const gr::logger_ptr& log)
 {
-    return (frame_size > 0 && frame_size % k == 0) ? int(frame_size / k) : 0;
+    if (frame_size == 0 || frame_size % k) {
+        log->error("frame size {} is not a multiple of k = {}; keeping {} codewords", frame_size, k, frames);
+        return false;
+    }
+    frames = int(frame_size / k);
+    return true;
 }
 } // namespace
 
@@ -33,16 +38,7 @@ ldpc_fec_encoder::ldpc_fec_encoder(const std::string& code, int frames)
 
 bool ldpc_fec_encoder::set_frame_size(unsigned int frame_size)
 {
-    const int f = frames_in(frame_size, d_code->k());
-    if (!f) {
-        d_logger->error("frame size {} is not a multiple of k = {}; keeping {}",
-                        frame_size,
-                        d_code->k(),
-                        get_input_size());
-        return false;
-    }
-    d_frames = f;
-    return true;
+    return set_frames(d_frames, frame_size, d_code->k(), d_logger);
 }
 
 void ldpc_fec_encoder::generic_work(void* in_buffer, void* out_buffer)
@@ -71,16 +67,7 @@ ldpc_fec_decoder::ldpc_fec_decoder(const std::string& code, int max_iter, float 
 
 bool ldpc_fec_decoder::set_frame_size(unsigned int frame_size)
 {
-    const int f = frames_in(frame_size, d_code->k());
-    if (!f) {
-        d_logger->error("frame size {} is not a multiple of k = {}; keeping {}",
-                        frame_size,
-                        d_code->k(),
-                        get_output_size());
-        return false;
-    }
-    d_frames = f;
-    return true;
+    return set_frames(d_frames, frame_size, d_code->k(), d_logger);
 }
 
 void ldpc_fec_decoder::generic_work(void* in_buffer, void* out_buffer)

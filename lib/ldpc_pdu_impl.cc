@@ -16,27 +16,49 @@ namespace jscc {
 namespace {
 const pmt::pmt_t IN = pmt::mp("in"), OUT = pmt::mp("out");
 
-// A PDU's metadata (a dict, else a new one) and its payload of `unit` items, or why not.
-bool split(const pmt::pmt_t& msg,
-           bool (*is_type)(pmt::pmt_t),
-           const char* type,
-           int unit,
-           pmt::pmt_t& meta,
-           pmt::pmt_t& data,
-           std::string& why)
+// A PDU's metadata (a dict, else a new one) and its payload of `unit` items; anything else
+// is logged, counted and refused.
+bool accept(const pmt::pmt_t& msg,
+            bool (*is_type)(pmt::pmt_t),
+            const char* type,
+            int unit,
+            const gr::logger_ptr& log,
+            std::atomic<uint64_t>& errors,
+            pmt::pmt_t& meta,
+            pmt::pmt_t& data)
 {
+    std::string why;
     if (!pmt::is_pair(msg) || !pmt::is_uniform_vector(pmt::cdr(msg))) {
         why = "not a PDU (pair of metadata and uniform vector)";
-        return false;
+    } else {
+        meta = pmt::is_dict(pmt::car(msg)) ? pmt::car(msg) : pmt::make_dict();
+        data = pmt::cdr(msg);
+        const size_t len = pmt::length(data);
+        if (!is_type(data))
+            why = std::string("payload is not ") + type;
+        else if (len == 0 || len % unit)
+            why = "payload of " + std::to_string(len) + " items, not a multiple of " + std::to_string(unit);
     }
-    meta = pmt::is_dict(pmt::car(msg)) ? pmt::car(msg) : pmt::make_dict();
-    data = pmt::cdr(msg);
-    const size_t len = pmt::length(data);
-    if (!is_type(data))
-        why = std::string("payload is not ") + type;
-    else if (len == 0 || len % unit)
-        why = "payload of " + std::to_string(len) + " items, not a multiple of " + std::to_string(unit);
+    if (!why.empty())
+        log->error("dropping message ({} dropped): {}", ++errors, why);
     return why.empty();
+}
+
+// A u8vector of size bytes for the output PDU, and where to write them.
+pmt::pmt_t u8_payload(size_t size, uint8_t*& p)
+{
+    pmt::pmt_t v = pmt::make_u8vector(size, 0);
+    size_t len;
+    p = pmt::u8vector_writable_elements(v, len);
+    return v;
+}
+
+template <class B>
+void register_ports(B* b)
+{
+    b->message_port_register_in(IN);
+    b->message_port_register_out(OUT);
+    b->set_msg_handler(IN, [b](const pmt::pmt_t& msg) { b->handle(msg); });
 }
 } // namespace
 
@@ -49,25 +71,20 @@ ldpc_encoder_pdu_impl::ldpc_encoder_pdu_impl(const std::string& code)
     : gr::block("ldpc_encoder_pdu", gr::io_signature::make(0, 0, 0), gr::io_signature::make(0, 0, 0)),
       d_code(ldpc_code::make(code))
 {
-    message_port_register_in(IN);
-    message_port_register_out(OUT);
-    set_msg_handler(IN, [this](const pmt::pmt_t& msg) { handle(msg); });
+    register_ports(this);
 }
 
 void ldpc_encoder_pdu_impl::handle(const pmt::pmt_t& msg)
 {
     pmt::pmt_t meta, data;
-    std::string why;
-    if (!split(msg, pmt::is_u8vector, "u8 (one bit per byte)", d_code->k(), meta, data, why)) {
-        d_logger->error("dropping message ({} dropped): {}", ++d_errors, why);
+    if (!accept(msg, pmt::is_u8vector, "u8 (one bit per byte)", d_code->k(), d_logger, d_errors, meta, data))
         return;
-    }
     size_t len;
     const uint8_t* info = pmt::u8vector_elements(data, len);
     const int count = int(len / d_code->k());
-    pmt::pmt_t out = pmt::make_u8vector(size_t(count) * d_code->n(), 0);
-    size_t olen;
-    d_code->encode_batch(info, pmt::u8vector_writable_elements(out, olen), count);
+    uint8_t* coded;
+    pmt::pmt_t out = u8_payload(size_t(count) * d_code->n(), coded);
+    d_code->encode_batch(info, coded, count);
     d_codewords += count;
     message_port_pub(OUT, pmt::cons(meta, out));
 }
@@ -85,28 +102,23 @@ ldpc_decoder_pdu_impl::ldpc_decoder_pdu_impl(const std::string& code, int max_it
 {
     if (max_iter < 0 || threads < 0)
         throw std::invalid_argument("ldpc_decoder_pdu: max_iter and threads must be >= 0");
-    message_port_register_in(IN);
-    message_port_register_out(OUT);
-    set_msg_handler(IN, [this](const pmt::pmt_t& msg) { handle(msg); });
+    register_ports(this);
 }
 
 void ldpc_decoder_pdu_impl::handle(const pmt::pmt_t& msg)
 {
     pmt::pmt_t meta, data;
-    std::string why;
-    if (!split(msg, pmt::is_f32vector, "f32 (LLRs)", d_code->n(), meta, data, why)) {
-        d_logger->error("dropping message ({} dropped): {}", ++d_errors, why);
+    if (!accept(msg, pmt::is_f32vector, "f32 (LLRs)", d_code->n(), d_logger, d_errors, meta, data))
         return;
-    }
     size_t len;
     const float* llr = pmt::f32vector_elements(data, len);
     const int count = int(len / d_code->n());
-    pmt::pmt_t out = pmt::make_u8vector(size_t(count) * d_code->k(), 0);
+    uint8_t* info;
+    pmt::pmt_t out = u8_payload(size_t(count) * d_code->k(), info);
     std::vector<uint8_t> ok(count);
     std::vector<int32_t> iters(count);
-    size_t olen;
     const int failed = d_code->decode_batch(llr,
-                                            pmt::u8vector_writable_elements(out, olen),
+                                            info,
                                             ok.data(),
                                             iters.data(),
                                             count,

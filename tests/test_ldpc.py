@@ -262,3 +262,10 @@ def test_gr_fec_hosting():
     assert 1 <= pmt.to_python(pmt.dict_ref(pmt.car(out[0]), pmt.intern("iterations"), pmt.PMT_NIL)) < 50
     with pytest.raises(ValueError, match="frames"):
         jscc.ldpc_decoder_make(name, frames=0)
+
+
+def test_ebn0_at_interpolates_the_crossing():
+    rows = [{"ebn0_db": 1.0, "fer": 1e-1}, {"ebn0_db": 1.5, "fer": 1e-3}, {"ebn0_db": 2.0, "fer": 0.0}]
+    assert ldpc_sim.ebn0_at(rows, 1e-2) == pytest.approx(1.25)
+    assert ldpc_sim.ebn0_at(rows, 1e-4) == 2.0  # no errors at 2 dB: an upper bound
+    assert ldpc_sim.ebn0_at(rows, 0.5) is None

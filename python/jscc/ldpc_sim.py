@@ -101,6 +101,18 @@ def simulate(code, ebn0_db, frames, seed=1, max_iter=50, threads=0, reference_fr
     return r
 
 
+def ebn0_at(rows, target=1e-2, key="fer"):
+    """Eb/N0 where rows[key] (FER or reference_fer, falling with Eb/N0) crosses target, by
+    log-linear interpolation between the two points around it; None when no pair brackets it."""
+    pts = [(r["ebn0_db"], r[key]) for r in rows if r.get(key) is not None]
+    for (e0, f0), (e1, f1) in zip(pts, pts[1:]):
+        if f0 >= target > f1:
+            if f1 == 0:  # no errors at e1: the crossing is at most e1
+                return e1
+            return e0 + (e1 - e0) * (np.log(f0) - np.log(target)) / (np.log(f0) - np.log(f1))
+    return None
+
+
 def benchmark(frames=2000, reference_frames=100, threads=0, seed=0, repeats=3):
     """Information bits per second of the batch decoder (all cores unless `threads`) and of the
     reference decoder (one core, its faster schedule), code 8192-1/2, BPSK AWGN at Eb/N0 2 dB,
