@@ -6,7 +6,7 @@
   apps/ldpc_eval.py --bench    # ldpc_decode_mbps / ldpc_reference_mbps (8192-1/2, 2 dB)
 
 Eb/N0 counts information bits: sigma^2 = 1 / (2 R Eb/N0). reference_fer: PyPI ldpc's
-BpDecoder (min-sum, the same normalisation and max iterations) on the same noisy frames and the
+BpDecoder (min-sum, the same normalisation, held for all iterations, and the same max iterations) on the same noisy frames and the
 same mother parity-check matrix, punctured bits as erasures and fillers as known zeros; it is
 slow, so --reference-frames limits it to the first frames of each point. Seeded: the same
 command gives the same numbers.
@@ -81,7 +81,8 @@ def main(argv=None):
     tqdm.write("Eb/N0 at FER 1e-2: " + ", ".join(f"{w} {v:.2f} dB" if v is not None else f"{w} not bracketed"
                                                  for w, v in at.items()))
     out = dict(code=a.code, n=code.n, k=code.k, base_graph=code.base_graph, z=code.z, fillers=code.fillers,
-               max_iter=a.max_iter, scaling=jscc.ldpc_code.scaling, kernel=code.kernel, seed=a.seed,
+               max_iter=a.max_iter, scaling=jscc.ldpc_code.scaling, late_scaling=jscc.ldpc_code.late_scaling,
+               late_iteration=jscc.ldpc_code.late_iteration(a.max_iter), kernel=code.kernel, seed=a.seed,
                ebn0_at_fer_1e_2=at, results=rows, command=" ".join(["apps/ldpc_eval.py"] + (argv if argv is not None else sys.argv[1:])),
                cpu=platform.processor() or platform.machine(), date=time.strftime("%Y-%m-%d"))
     if a.json:

@@ -388,6 +388,8 @@ std::vector<std::string> ldpc_code::names()
 }
 
 double ldpc_code::scaling() { return MS_SCALING; }
+double ldpc_code::late_scaling() { return MS_LATE_SCALING; }
+int ldpc_code::late_iteration(int max_iter) { return ldpc_detail::late_iteration(max_iter); }
 
 std::vector<std::string> ldpc_code::kernels()
 {

@@ -29,8 +29,9 @@ def noisy_frames(code, ebn0_db, count, rng):
 
 class reference_decoder:
     """PyPI ldpc 2.x BpDecoder on our code's mother parity-check matrix: min-sum with the C++
-    decoder's normalisation and iteration limit. Schedule "serial" (bit by bit, in column
-    order), the counterpart of our layered (check-serial) one; "parallel" is flooding.
+    decoder's normalisation (for all iterations: it has no late one) and iteration limit.
+    Schedule "serial" (bit by bit, in column order), the counterpart of our layered
+    (check-serial) one; "parallel" is flooding.
     Punctured and unsent bits enter as erasures, fillers as known zeros."""
 
     FILLER_LLR = 30.0  # P(1) ~ 1e-13

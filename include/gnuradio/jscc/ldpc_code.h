@@ -76,8 +76,10 @@ public:
                              int max_iter = 50,
                              int threads = 0) const = 0;
 
-    //! Normalisation of the min-sum check messages.
+    //! Normalisation of the min-sum check messages; late_scaling() after late_iteration(max_iter).
     static double scaling();
+    static double late_scaling();
+    static int late_iteration(int max_iter);
     //! Decoder kernel in use (default: kernels()[0]); every kernel gives identical results.
     virtual std::string kernel() const = 0;
     virtual void set_kernel(const std::string& name) = 0;

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ldpc_code.h)                                               */
-/* BINDTOOL_HEADER_FILE_HASH(6d68af7d2c6ca3f2df5a3cea0e8be4e2)                     */
+/* BINDTOOL_HEADER_FILE_HASH(d45f1d24c61b7b1ffbc1107f10a59c03)                     */
 /***********************************************************************************/
 
 #include <pybind11/numpy.h>
@@ -60,6 +60,9 @@ void bind_ldpc_code(py::module& m)
         .def_property_readonly("check_rows", &ldpc_code::check_rows)
         .def_property("kernel", &ldpc_code::kernel, &ldpc_code::set_kernel)
         .def_property_readonly_static("scaling", [](py::object) { return ldpc_code::scaling(); })
+        .def_property_readonly_static("late_scaling", [](py::object) { return ldpc_code::late_scaling(); })
+        .def_static("late_iteration", &ldpc_code::late_iteration, py::arg("max_iter"),
+                    "Iterations run with `scaling` before `late_scaling` takes over.")
         .def(
             "encode",
             [](const ldpc_code& c, carray<uint8_t> bits) {
