@@ -6,10 +6,10 @@
   apps/ldpc_eval.py --bench    # ldpc_decode_mbps / ldpc_reference_mbps (8192-1/2, 2 dB)
 
 Eb/N0 counts information bits: sigma^2 = 1 / (2 R Eb/N0). reference_fer: PyPI ldpc's
-BpDecoder (min-sum, the same normalisation, held for all iterations, and the same max iterations) on the same noisy frames and the
-same mother parity-check matrix, punctured bits as erasures and fillers as known zeros; it is
-slow, so --reference-frames limits it to the first frames of each point. Seeded: the same
-command gives the same numbers.
+BpDecoder (min-sum, our normalisation held for all iterations, the same max iterations) on the
+same noisy frames and the same mother parity-check matrix, punctured bits as erasures and
+fillers as known zeros; it is slow, so --reference-frames limits it to the first frames of each
+point. Seeded: the same command gives the same numbers.
 """
 import argparse
 import json
