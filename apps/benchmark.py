@@ -9,7 +9,9 @@ excluded, both measured in this run with the same thread count, taking turns ima
 loopback_*: the GNU Radio flowgraph image source -> encoder -> AWGN -> decoder -> sink (PSNR, no SSIM, no PNG writing),
 timed from start until the last image arrived. ofdm_loopback_msps: OFDM TX + AWGN + OFDM RX in one
 flowgraph (complex samples per second through the channel, median of --ofdm-runs runs of 20 M
-samples by default, FFT 64, CP 16).
+samples by default, FFT 64, CP 16). ldpc_decode_mbps / ldpc_reference_mbps: information bits per
+second of the LDPC batch decoder (8192-1/2, BPSK AWGN at 2 dB, all cores) and of PyPI ldpc on the
+same frames (gnuradio.jscc.ldpc_sim.benchmark, median of 3).
 """
 import argparse
 import json
@@ -22,6 +24,7 @@ import numpy as np
 
 from gnuradio.jscc.codecs import DeepJSCC
 from gnuradio.jscc.imageio import list_images, load_rgb
+from gnuradio.jscc.ldpc_sim import benchmark as ldpc_benchmark
 from gnuradio.jscc.loopback import deepjscc_loopback
 from gnuradio.jscc.phy_eval import loopback_rate
 
@@ -162,9 +165,15 @@ def main(argv=None):
     print(f"OFDM loopback (TX + AWGN + RX, one flowgraph): {ofdm_msps:.1f} Msps "
           f"(median of {a.ofdm_runs}: {', '.join(f'{r / 1e6:.1f}' for r in rates)})")
 
+    ldpc = ldpc_benchmark()
+    print(f"LDPC {ldpc['ldpc_code']} decode at {ldpc['ldpc_ebn0_db']} dB: {ldpc['ldpc_decode_mbps']:.1f} Mbit/s "
+          f"(all cores), PyPI ldpc {ldpc['ldpc_reference_mbps']:.2f} Mbit/s")
+
     out = {"ort_ms": round(ort_ms, 2), "torch_ms": round(torch_ms, 2) if torch_ms else None,
            "loopback_images_per_s": round(ips, 2), "loopback_msym_per_s": round(msps, 3),
            "ofdm_loopback_msps": round(ofdm_msps, 2), **floor,
+           "ldpc_decode_mbps": round(ldpc["ldpc_decode_mbps"], 1),
+           "ldpc_reference_mbps": round(ldpc["ldpc_reference_mbps"], 3),
            "model": codec.name, "images": os.path.abspath(a.images), "n_images": len(images),
            "image_size": f"{images[0].shape[1]}x{images[0].shape[0]}", "passes": a.passes, "threads": a.threads,
            "loopback_images": len(results), "cpu": platform.processor() or platform.machine(),
