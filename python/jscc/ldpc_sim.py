@@ -66,12 +66,14 @@ class reference_decoder:
 def simulate(code, ebn0_db, frames, seed=1, max_iter=50, threads=0, reference_frames=0, batch=500,
              progress=None):
     """FER/BER of `code` (ldpc_code) at one Eb/N0 (a frame error: any info bit wrong;
-    syndrome_failures: frames whose decoding did not satisfy the syndrome, what ldpc_ok reports);
-    the first `reference_frames` of the same noisy frames also go through the reference decoder. `progress(frames_done)` after each batch.
-    Seeded per point, so a point does not depend on the others."""
+    syndrome_failures: frames whose decoding did not satisfy the syndrome, what ldpc_ok reports;
+    undetected_errors: frames with wrong info bits that satisfied it, a valid but wrong codeword);
+    the first `reference_frames` of the same noisy frames also go through the reference decoder.
+    `progress(frames_done)` after each batch. Seeded per point, so a point does not depend on the
+    others."""
     rng = np.random.default_rng([seed, int(round(ebn0_db * 1000)) & 0xFFFFFFFF])
     ref = reference_decoder(code, max_iter) if reference_frames else None
-    frame_errors = bit_errors = iters = failed = 0
+    frame_errors = bit_errors = iters = failed = undetected = 0
     ref_errors = ref_iters = ref_done = agree = 0
     done = 0
     while done < frames:
@@ -83,6 +85,7 @@ def simulate(code, ebn0_db, frames, seed=1, max_iter=50, threads=0, reference_fr
         bit_errors += int(wrong.sum())
         iters += int(it.sum())
         failed += int(np.count_nonzero(~ok))
+        undetected += int(np.count_nonzero(ok & (wrong > 0)))
         for i in range(min(m, reference_frames - ref_done)):
             rbits, _, rit = ref.decode(llr[i])
             rwrong = not np.array_equal(rbits, info[i])
@@ -95,7 +98,8 @@ def simulate(code, ebn0_db, frames, seed=1, max_iter=50, threads=0, reference_fr
             progress(m)
     r = {"ebn0_db": float(ebn0_db), "frames": int(frames), "fer": frame_errors / frames,
          "ber": bit_errors / (frames * code.k), "mean_iterations": iters / frames,
-         "frame_errors": frame_errors, "syndrome_failures": failed, "reference_frames": ref_done}
+         "frame_errors": frame_errors, "syndrome_failures": failed, "undetected_errors": undetected,
+         "reference_frames": ref_done}
     if ref_done:
         r.update(reference_fer=ref_errors / ref_done, reference_frame_errors=ref_errors,
                  reference_mean_iterations=ref_iters / ref_done, agreement=agree / ref_done)
