@@ -55,7 +55,9 @@ build/CMakeCache.txt: $(STAMPS)/requirements
 
 setup: build/CMakeCache.txt
 	@set -o pipefail; cmake --build build -j $(JOBS) 2>&1 | { grep -v -E '^\[ *[0-9]+%\]' || true; }
-	@set -o pipefail; cmake --install build 2>&1 | { grep -v -E '^-- Up-to-date' || true; }
+	@# the package is reinstalled whole, so a module moved or removed in the tree leaves no stale copy behind
+	@rm -rf $(VENV)/lib/python3*/site-packages/gnuradio/jscc
+	@set -o pipefail; cmake --install build 2>&1 | { grep -v -E '^-- (Up-to-date|Installing)' || true; }
 	@$(PY) -c "from gnuradio import jscc" && echo "gr-jscc installed in $(VENV)"
 
 demo: setup

@@ -22,8 +22,8 @@ import numpy as np
 
 from gnuradio.jscc.codecs import DeepJSCC
 from gnuradio.jscc.imageio import list_images, load_rgb
-from gnuradio.jscc.loopback import deepjscc_loopback
-from gnuradio.jscc.phy_eval import loopback_rate
+from gnuradio.jscc.link.loopback import deepjscc_loopback
+from gnuradio.jscc.phy.phy_eval import loopback_rate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KODAK = os.path.join(HERE, "..", "..", "shared", "data", "kodak")

@@ -16,7 +16,7 @@ import zlib
 import numpy as np
 from tqdm import tqdm
 
-from gnuradio.jscc import sim
+from gnuradio.jscc.channels import sim
 from gnuradio.jscc.codecs import DeepJSCC
 from gnuradio.jscc.imageio import ImageError, list_images, load_rgb
 from gnuradio.jscc.metrics import psnr, ssim

@@ -15,12 +15,12 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gnuradio.jscc.image_source import add_arguments as add_image_arguments
+from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments
 from gnuradio.jscc.imageio import ImageError, load_rgb
-from gnuradio.jscc import ofdm
-from gnuradio.jscc.channel import KINDS, impairments_from
-from gnuradio.jscc.channel import add_arguments as add_impairment_arguments
-from gnuradio.jscc.loopback import CHANNELS, deepjscc_loopback, deepjscc_ofdm_loopback
+from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.channels.channel_sim import KINDS, impairments_from
+from gnuradio.jscc.channels.channel_sim import add_arguments as add_impairment_arguments
+from gnuradio.jscc.link.loopback import CHANNELS, deepjscc_loopback, deepjscc_ofdm_loopback
 from gnuradio.jscc.models import ModelError
 
 

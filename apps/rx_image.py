@@ -18,12 +18,12 @@ import time
 import numpy as np
 from gnuradio import gr
 
-from gnuradio.jscc import radio
-from gnuradio.jscc.image_sink import image_sink
+from gnuradio.jscc.phy import radio
+from gnuradio.jscc.blocks.image_sink import image_sink
 from gnuradio.jscc.imageio import list_images
 from gnuradio.jscc.models import ModelError
-from gnuradio.jscc import ofdm
-from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx
+from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.link.ofdm_link import deepjscc_ofdm_rx
 
 
 def idle(rx):

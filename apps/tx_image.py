@@ -14,11 +14,11 @@ import time
 
 from gnuradio import gr
 
-from gnuradio.jscc import radio
-from gnuradio.jscc.image_source import add_arguments as add_image_arguments, image_source
+from gnuradio.jscc.phy import radio
+from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments, image_source
 from gnuradio.jscc.models import ModelError
-from gnuradio.jscc import ofdm
-from gnuradio.jscc.ofdm_link import deepjscc_ofdm_tx
+from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.link.ofdm_link import deepjscc_ofdm_tx
 
 
 def main(argv=None):

@@ -55,9 +55,9 @@ def test_gnuradio_loopback_matches_model_level_evaluation(channel):
     (different noise draws, so both average several realizations)."""
     from gnuradio.jscc.codecs import DeepJSCC
     from gnuradio.jscc.imageio import load_rgb
-    from gnuradio.jscc.loopback import deepjscc_loopback
+    from gnuradio.jscc.link.loopback import deepjscc_loopback
     from gnuradio.jscc.metrics import psnr
-    from gnuradio.jscc import sim
+    from gnuradio.jscc.channels import sim
     path = os.path.join(EXAMPLE_IMAGES, "kodim23.png")
     n = 6 if channel == "awgn" else 40
     snr = 7.0

@@ -206,7 +206,7 @@ def test_odd_images_through_the_whole_flowgraph(tmp_path):
     """8x8, 4097x3, grayscale, RGBA and a corrupt file: the corrupt one is skipped and counted,
     every other image arrives at its own size, the flowgraph keeps running."""
     from PIL import Image
-    from gnuradio.jscc.loopback import deepjscc_loopback
+    from gnuradio.jscc.link.loopback import deepjscc_loopback
     rng = np.random.default_rng(0)
     Image.fromarray(rng.integers(0, 256, (8, 8, 3), dtype=np.uint8)).save(tmp_path / "a_8x8.png")
     Image.fromarray(rng.integers(0, 256, (4097, 3, 3), dtype=np.uint8)).save(tmp_path / "b_tall.png")

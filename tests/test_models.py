@@ -56,7 +56,7 @@ def test_loads_and_no_cliff(name):
     codec = DeepJSCC(os.path.join(MODELS, name), threads=1)
     from gnuradio.jscc.imageio import load_rgb
     from gnuradio.jscc.metrics import psnr
-    from gnuradio.jscc import sim
+    from gnuradio.jscc.channels import sim
     img = load_rgb(os.path.join(EXAMPLE_IMAGES, "kodim05.png"))
     x = codec.encode(img)
     rng = np.random.default_rng(0)

@@ -12,12 +12,12 @@ from scipy.special import erfc
 from scipy.optimize import brentq
 
 from gnuradio import jscc
-from gnuradio.jscc import phy_eval
-from gnuradio.jscc.channel import channel_sim
-from gnuradio.jscc.frame_reassembler import frame_reassembler
-from gnuradio.jscc.ofdm import OfdmParams, ofdm_rx, ofdm_tx
+from gnuradio.jscc.phy import phy_eval
+from gnuradio.jscc.channels.channel_sim import channel_sim
+from gnuradio.jscc.link.frame_reassembler import frame_reassembler
+from gnuradio.jscc.phy.ofdm import OfdmParams, ofdm_rx, ofdm_tx
 from gnuradio.jscc.pmtio import to_numpy, to_pmt
-from gnuradio.jscc.qam import qam_map
+from gnuradio.jscc.coding.qam import qam_map
 
 P = OfdmParams()
 
@@ -281,10 +281,10 @@ def test_reassembly_zero_fills_lost_fragments_and_times_out():
 def test_image_survives_a_lost_frame_zero_filled(kodim23):
     """One frame of an image wiped out on the air: the receiver times the image out, zero-fills the
     lost fragment, reports it, and the image still decodes close to the undamaged one."""
-    from gnuradio.jscc.image_sink import image_sink
-    from gnuradio.jscc.image_source import image_source
-    from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
-    from gnuradio.jscc.radio import then_silence
+    from gnuradio.jscc.blocks.image_sink import image_sink
+    from gnuradio.jscc.blocks.image_source import image_source
+    from gnuradio.jscc.link.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
+    from gnuradio.jscc.phy.radio import then_silence
     from conftest import EXAMPLE_IMAGES
     import os
     path = os.path.join(EXAMPLE_IMAGES, "kodim23.png")
@@ -358,7 +358,7 @@ def test_qam_mapper_channel_sim_and_demapper_reject_bad_input():
 
 def test_deepjscc_ofdm_halves_reject_a_missing_model():
     from gnuradio.jscc.models import ModelError
-    from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
+    from gnuradio.jscc.link.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
     for make in (deepjscc_ofdm_tx, deepjscc_ofdm_rx):
         with pytest.raises(ModelError):
             make(model="no-such-model")

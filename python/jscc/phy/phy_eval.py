@@ -10,7 +10,7 @@ import pmt
 from gnuradio import blocks, gr
 
 from .ofdm import OfdmParams, ofdm_rx
-from .jscc_python import ofdm_mod_cc
+from ..jscc_python import ofdm_mod_cc
 
 
 def packets(n, length, seed):
@@ -125,7 +125,7 @@ def loopback_rate(n_samples=20_000_000, params=None, snr_db=20.0, cfo=0.0):
     channel, receiver stats). The TX repeats random payload packets; the channel is awgn_cc (plus a
     rotator for cfo); the RX output goes to a null sink."""
     import time
-    from .jscc_python import awgn_cc
+    from ..jscc_python import awgn_cc
     p = params or OfdmParams()
     data, tags = packets(8, p.max_payload, 0)
     tb = gr.top_block()

@@ -2,10 +2,10 @@
 import pmt
 from gnuradio import gr
 
-from . import meta as M
-from .codecs.deepjscc import CODEC, DeepJSCC
+from .. import meta as M
+from ..codecs.deepjscc import CODEC, DeepJSCC
 from .pdu_to_stream import pdu_to_stream
-from .pmtio import to_pmt
+from ..pmtio import to_pmt
 
 STREAM_BUFFER = 1 << 15  # items
 

@@ -5,8 +5,8 @@ import threading
 import pmt
 from gnuradio import gr
 
-from . import meta as M
-from .imageio import IMAGE_EXTS, ImageError, load_rgb
+from .. import meta as M
+from ..imageio import IMAGE_EXTS, ImageError, load_rgb
 
 
 def expand_paths(spec):

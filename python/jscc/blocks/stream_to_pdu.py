@@ -3,7 +3,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from . import meta as M
+from .. import meta as M
 
 
 class stream_to_pdu(gr.sync_block):

@@ -6,9 +6,9 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from . import meta as M
-from .image_source import file_names
-from .pmtio import to_pmt
+from .. import meta as M
+from ..blocks.image_source import file_names
+from ..pmtio import to_pmt
 
 # stats keys
 KEYS = ("frames", "images", "complete", "incomplete", "lost_fragments", "duplicates", "inconsistent",

@@ -6,9 +6,9 @@ import threading
 import pmt
 from gnuradio import gr
 
-from . import meta as M
-from .imageio import ImageError, load_rgb, save_png
-from .metrics import psnr, ssim
+from .. import meta as M
+from ..imageio import ImageError, load_rgb, save_png
+from ..metrics import psnr, ssim
 
 CSV_FIELDS = ["image_id", "file", "height", "width", "snr_db", "psnr_db", "ssim", "missing", "extra", "nonfinite", "png"]
 

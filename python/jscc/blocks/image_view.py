@@ -3,7 +3,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from . import meta as M
+from .. import meta as M
 
 
 def _widget_class():

@@ -6,7 +6,7 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from . import meta as M
+from .. import meta as M
 
 
 class pdu_to_stream(gr.sync_block):

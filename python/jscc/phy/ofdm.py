@@ -7,10 +7,10 @@ import dataclasses
 
 from gnuradio import gr
 
-from . import meta as M
-from .jscc_python import ofdm_demod_cc, ofdm_mod_cc, ofdm_sync_cc, soft_demapper_cf
-from .pdu_to_stream import pdu_to_stream
-from .qam import qam_mapper
+from .. import meta as M
+from ..jscc_python import ofdm_demod_cc, ofdm_mod_cc, ofdm_sync_cc, soft_demapper_cf
+from ..blocks.pdu_to_stream import pdu_to_stream
+from ..blocks.qam_mapper import qam_mapper
 
 ANALOG, DIGITAL = 0, 1
 

@@ -2,13 +2,13 @@
 (loopback simulation, ZMQ processes, USRP, HackRF, IQ files)."""
 from gnuradio import gr
 
-from . import meta as M
-from .deepjscc_decoder import deepjscc_decode_pdu
-from .deepjscc_encoder import STREAM_BUFFER, deepjscc_encode_pdu
+from .. import meta as M
+from ..blocks.deepjscc_decoder import deepjscc_decode_pdu
+from ..blocks.deepjscc_encoder import STREAM_BUFFER, deepjscc_encode_pdu
 from .frame_reassembler import frame_reassembler
-from .ofdm import OfdmParams, ofdm_rx, ofdm_tx
-from .pdu_to_stream import pdu_to_stream
-from .stream_to_pdu import stream_to_pdu
+from ..phy.ofdm import OfdmParams, ofdm_rx, ofdm_tx
+from ..blocks.pdu_to_stream import pdu_to_stream
+from ..blocks.stream_to_pdu import stream_to_pdu
 
 
 class deepjscc_ofdm_tx(gr.hier_block2):

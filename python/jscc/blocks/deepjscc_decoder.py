@@ -3,8 +3,8 @@ import numpy as np
 import pmt
 from gnuradio import gr
 
-from . import meta as M
-from .codecs.deepjscc import DeepJSCC, fit_length
+from .. import meta as M
+from ..codecs.deepjscc import DeepJSCC, fit_length
 from .stream_to_pdu import stream_to_pdu
 
 

@@ -4,14 +4,14 @@ import time
 
 from gnuradio import gr
 
-from .channel import channel_sim
-from .ofdm import OfdmParams
+from ..channels.channel_sim import channel_sim
+from ..phy.ofdm import OfdmParams
 from .ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
-from .deepjscc_decoder import deepjscc_decoder
-from .deepjscc_encoder import STREAM_BUFFER, deepjscc_encoder
-from .image_sink import image_sink
-from .image_source import image_source
-from .jscc_python import awgn_cc, rayleigh_cc
+from ..blocks.deepjscc_decoder import deepjscc_decoder
+from ..blocks.deepjscc_encoder import STREAM_BUFFER, deepjscc_encoder
+from ..blocks.image_sink import image_sink
+from ..blocks.image_source import image_source
+from ..jscc_python import awgn_cc, rayleigh_cc
 
 CHANNELS = ("awgn", "rayleigh")
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 from gnuradio import blocks, channels, filter, gr
 
-from .jscc_python import awgn_cc, rayleigh_cc
+from ..jscc_python import awgn_cc, rayleigh_cc
 
 KINDS = ("awgn", "rayleigh", "multipath", "none")
 
