@@ -122,7 +122,7 @@ def main(argv=None):
         sys.exit(f"error: no images in {a.images}")
     images = [load_rgb(p) for p in paths]
     codec = DeepJSCC(a.model, a.threads)
-    ort = lambda img: codec.decode(codec.encode(img), *img.shape[:2])  # noqa: E731
+    ort = lambda img: codec.decode_symbols(codec.encode_symbols(img), *img.shape[:2])  # noqa: E731
     tf = torch_fn(codec, a.threads)
     ms = time_per_image([ort, tf] if tf else [ort], images, a.passes)
     ort_ms, torch_ms = ms[0], (ms[1] if tf else None)

@@ -23,7 +23,7 @@ from gnuradio.jscc.blocks.image_sink import image_sink
 from gnuradio.jscc.imageio import list_images
 from gnuradio.jscc.models import ModelError
 from gnuradio.jscc.phy import ofdm
-from gnuradio.jscc.link.ofdm_link import deepjscc_ofdm_rx
+from gnuradio.jscc.link.codec_ofdm import deepjscc_ofdm_rx
 
 
 def idle(rx):

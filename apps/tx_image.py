@@ -18,7 +18,7 @@ from gnuradio.jscc.phy import radio
 from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments, image_source
 from gnuradio.jscc.models import ModelError
 from gnuradio.jscc.phy import ofdm
-from gnuradio.jscc.link.ofdm_link import deepjscc_ofdm_tx
+from gnuradio.jscc.link.codec_ofdm import deepjscc_ofdm_tx
 
 
 def main(argv=None):

@@ -27,6 +27,8 @@ namespace py = pybind11;
     void bind_ofdm_sync_cc(py::module& m);
     void bind_ofdm_demod_cc(py::module& m);
     void bind_soft_demapper_cf(py::module& m);
+    void bind_frame_header(py::module& m);
+    void bind_qam(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -61,5 +63,7 @@ PYBIND11_MODULE(jscc_python, m)
     bind_ofdm_sync_cc(m);
     bind_ofdm_demod_cc(m);
     bind_soft_demapper_cf(m);
+    bind_frame_header(m);
+    bind_qam(m);
     // ) END BINDING_FUNCTION_CALLS
 }

@@ -10,7 +10,8 @@ from .. import meta as M
 from ..imageio import ImageError, load_rgb, save_png
 from ..metrics import psnr, ssim
 
-CSV_FIELDS = ["image_id", "file", "height", "width", "snr_db", "psnr_db", "ssim", "missing", "extra", "nonfinite", "png"]
+CSV_FIELDS = ["image_id", "file", "height", "width", "snr_db", "psnr_db", "ssim", "missing", "extra", "nonfinite",
+              "lost_fragments", "chunks", "chunks_failed", "decode_failed", "png"]
 
 
 class image_sink(gr.basic_block):

@@ -15,12 +15,18 @@ class stream_to_pdu(gr.sync_block):
     - a packet cut short by the next length tag is sent as it is, marked "truncated";
     - samples outside any packet are discarded and counted ("stray_samples");
     - a length tag <= 0 or above max_len is ignored ("bad_length") and its samples become stray.
+
+    csi: a second (float) input, the OFDM receiver's per-symbol reliability |h|^2/noise_var,
+    is collected alongside and attached to each PDU as a "csi" f32vector (what a soft demapper
+    of digital chunks needs).
     """
 
-    def __init__(self, len_tag_key=M.LEN_TAG, max_len=1 << 24):
-        gr.sync_block.__init__(self, name="jscc_stream_to_pdu", in_sig=[np.complex64], out_sig=None)
+    def __init__(self, len_tag_key=M.LEN_TAG, max_len=1 << 24, csi=False):
+        gr.sync_block.__init__(self, name="jscc_stream_to_pdu",
+                               in_sig=[np.complex64, np.float32] if csi else [np.complex64], out_sig=None)
         self.len_key, self.max_len = pmt.intern(len_tag_key), int(max_len)
-        self._buf, self._fill, self._meta = None, 0, None
+        self.with_csi = bool(csi)
+        self._buf, self._fill, self._meta, self._csi = None, 0, None, None
         self._stats = dict(packets=0, truncated=0, stray_samples=0, bad_length=0)
         self.message_port_register_out(pmt.intern("pdus"))
 
@@ -31,8 +37,10 @@ class stream_to_pdu(gr.sync_block):
             self.logger.warn(f"packet cut short: {self._fill} of {self._buf.size} samples")
             meta = M.with_entries(meta, truncated=True)
         self._stats["packets"] += 1
+        if self.with_csi:
+            meta = M.with_entries(meta, **{M.CSI: M.to_pmt(self._csi[:self._fill])})
         self.message_port_pub(pmt.intern("pdus"), pmt.cons(meta, M.to_pmt(self._buf[:self._fill])))
-        self._buf, self._fill, self._meta = None, 0, None
+        self._buf, self._fill, self._meta, self._csi = None, 0, None, None
 
     def _open(self, length, tags):
         meta = pmt.make_dict()
@@ -40,6 +48,7 @@ class stream_to_pdu(gr.sync_block):
             if not pmt.eq(t.key, self.len_key):
                 meta = pmt.dict_add(meta, t.key, t.value)
         self._buf, self._fill, self._meta = np.empty(length, np.complex64), 0, meta
+        self._csi = np.empty(length, np.float32) if self.with_csi else None
 
     def work(self, input_items, output_items):
         x = input_items[0]
@@ -57,6 +66,8 @@ class stream_to_pdu(gr.sync_block):
                 else:
                     take = min(off - pos, self._buf.size - self._fill)
                     self._buf[self._fill:self._fill + take] = x[pos:pos + take]
+                    if self.with_csi:
+                        self._csi[self._fill:self._fill + take] = input_items[1][pos:pos + take]
                     self._fill += take
                     self._stats["stray_samples"] += off - pos - take
                     if self._fill == self._buf.size:

@@ -13,7 +13,10 @@ from gnuradio import blocks, channels, filter, gr
 
 from ..jscc_python import awgn_cc, rayleigh_cc
 
-KINDS = ("awgn", "rayleigh", "multipath", "none")
+# One name, one model across numpy (channels.sim), training and GNU Radio: "rayleigh" is slow
+# fading with one h ~ CN(0,1) per transmission (per image), as in the paper; a fresh h every
+# fading_block samples under one image is another model with its own name.
+KINDS = ("awgn", "block-fading", "multipath", "none")
 
 
 def exponential_taps(rms_delay, n_taps, seed=1):
@@ -48,7 +51,7 @@ def impairments_from(args):
 
 
 class channel_sim(gr.hier_block2):
-    """kind: "awgn", "rayleigh" (flat block fading, a fresh h ~ CN(0,1) every fading_block
+    """kind: "awgn", "block-fading" (flat block fading, a fresh h ~ CN(0,1) every fading_block
     samples, AWGN at the average SNR), "multipath" (static exponential-profile taps of rms delay
     rms_delay samples, n_taps long: keep it inside the cyclic prefix; AWGN) or "none".
     cfo: frequency offset in subcarrier spacings of an fft_len OFDM signal (0.4 -> 0.4/fft_len
@@ -63,7 +66,8 @@ class channel_sim(gr.hier_block2):
         gr.hier_block2.__init__(self, "jscc_channel_sim", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         if kind not in KINDS:
-            raise ValueError(f"channel kind must be one of {KINDS}, got {kind!r}")
+            hint = " (fading that changes under an image is 'block-fading')" if kind == "rayleigh" else ""
+            raise ValueError(f"channel kind must be one of {KINDS}, got {kind!r}{hint}")
         if not 0.0 <= timing < 1.0:
             raise ValueError("timing must be a fractional delay in [0, 1)")
         if not all(map(math.isfinite, (snr_db, cfo, timing, sro_ppm, phase_noise))):
@@ -80,7 +84,7 @@ class channel_sim(gr.hier_block2):
             chain.append(filter.mmse_resampler_cc(timing, 1.0 + sro_ppm * 1e-6))
         if phase_noise:
             chain.append(channels.phase_noise_gen(phase_noise, phase_noise_alpha))
-        if kind == "rayleigh":
+        if kind == "block-fading":
             self.noise = rayleigh_cc(snr_db, int(fading_block), False, seed, "", signal_power)
         elif kind != "none":
             self.noise = awgn_cc(snr_db, signal_power, seed, "")

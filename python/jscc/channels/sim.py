@@ -1,6 +1,10 @@
-"""Numpy channels with the same definitions as the C++ blocks (jscc.awgn_cc, jscc.rayleigh_cc).
+"""Numpy channels with the same definitions as the C++ blocks (jscc.awgn_cc, jscc.rayleigh_cc)
+and the training layers (training.channels): one name, one model.
 
 SNR = 10 log10(P / sigma^2) per complex symbol, P = 1 for power-normalised symbols.
+"awgn": y = x + n. "rayleigh": slow fading, y = h x + n with one h ~ CN(0,1) per call (per
+image), known at the receiver: an analog receiver removes its phase (the paper's Kodak runs), a
+coherent digital receiver equalises by h and weighs its soft bits by |h|^2 / sigma^2.
 """
 import numpy as np
 
@@ -27,6 +31,18 @@ def rayleigh(x, snr_db, rng, known_phase=True, power=1.0):
 
 
 CHANNELS = ("awgn", "rayleigh")
+
+
+def coherent(channel, x, snr_db, rng):
+    """What a coherent (digital) receiver sees: (equalised symbols, reliability |h|^2/sigma^2).
+    Draws the same numbers as apply() for the same rng state."""
+    sigma2 = 10 ** (-snr_db / 10)
+    if channel == "awgn":
+        return awgn(x, snr_db, rng), np.float32(1 / sigma2)
+    if channel == "rayleigh":
+        y, h = rayleigh(x, snr_db, rng, known_phase=False)
+        return (y / h).astype(np.complex64), np.float32(abs(h) ** 2 / sigma2)
+    raise ValueError(f"unknown channel {channel!r}; choose from {CHANNELS}")
 
 
 def apply(channel, x, snr_db, rng):

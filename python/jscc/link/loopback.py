@@ -1,4 +1,5 @@
-"""The simulated link as a flowgraph: Image Source -> Deep JSCC Encoder -> channel -> Decoder -> Image Sink."""
+"""The simulated link as a flowgraph: Image Source -> Codec Encoder -> channel -> Codec Decoder -> Image Sink,
+directly on symbols or through the OFDM PHY, for any registered codec."""
 import os
 import time
 
@@ -6,9 +7,9 @@ from gnuradio import gr
 
 from ..channels.channel_sim import channel_sim
 from ..phy.ofdm import OfdmParams
-from .ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
-from ..blocks.deepjscc_decoder import deepjscc_decoder
-from ..blocks.deepjscc_encoder import STREAM_BUFFER, deepjscc_encoder
+from .codec_ofdm import codec_ofdm_rx, codec_ofdm_tx
+from ..blocks.codec_blocks import STREAM_BUFFER, codec_decoder, codec_encoder
+from ..codecs.base import BYTES
 from ..blocks.image_sink import image_sink
 from ..blocks.image_source import image_source
 from ..jscc_python import awgn_cc, rayleigh_cc
@@ -24,15 +25,22 @@ def make_channel(kind, snr_db, seed):
     raise ValueError(f"unknown channel {kind!r}; choose from {CHANNELS}")
 
 
-class deepjscc_loopback(gr.top_block):
+class codec_loopback(gr.top_block):
+    """Symbols straight into the channel block. kn / mcs: a byte codec's budget and coding (its
+    soft demapper takes the SNR the AWGN block tags; slow fading needs the OFDM receiver's
+    channel estimate: --phy ofdm)."""
+
     def __init__(self, images, model, channel="awgn", snr_db=10.0, seed=1, out_dir="", reference="",
-                 compute_ssim=True, threads=0):
-        gr.top_block.__init__(self, "jscc_deepjscc_loopback")
+                 compute_ssim=True, threads=0, kn=0, mcs="qpsk-1/2"):
+        gr.top_block.__init__(self, "jscc_codec_loopback")
         self.source = image_source(images)
-        self.encoder = deepjscc_encoder(model, threads)
+        self.encoder = codec_encoder(model, kn, mcs, threads)
+        if self.encoder.codec.kind == BYTES and channel != "awgn":
+            raise ValueError(f"a digital scheme on the direct path needs --channel awgn (got {channel}); "
+                             "use --phy ofdm for fading")
         self.channel = make_channel(channel, snr_db, seed)
         self.channel.set_min_output_buffer(STREAM_BUFFER)
-        self.decoder = deepjscc_decoder(model, threads=threads)
+        self.decoder = codec_decoder(model, threads=threads)
         self.sink = image_sink(out_dir, reference, compute_ssim)
         self.msg_connect(self.source, "out", self.encoder, "in")
         self.connect(self.encoder, self.channel, self.decoder)
@@ -49,19 +57,20 @@ class deepjscc_loopback(gr.top_block):
         return self.source.sent() - self.encoder.encode.errors() - self.decoder.stats()["dropped"], False
 
 
-class deepjscc_ofdm_loopback(gr.top_block):
-    """The same link through the OFDM PHY: source -> Deep JSCC + OFDM TX -> channel_sim -> OFDM RX +
-    reassembly + decoder -> sink. Channel options as channel_sim (cfo, timing, ...)."""
+class codec_ofdm_loopback(gr.top_block):
+    """The same link through the OFDM PHY: source -> codec + OFDM TX -> channel_sim -> OFDM RX +
+    reassembly + FEC + decoder -> sink. Channel options as channel_sim (cfo, timing, ...)."""
 
     def __init__(self, images, model, channel="awgn", snr_db=10.0, seed=1, out_dir="", reference="",
-                 compute_ssim=True, threads=0, params=None, equalizer="zf", clip_db=0.0, **impairments):
-        gr.top_block.__init__(self, "jscc_deepjscc_ofdm_loopback")
+                 compute_ssim=True, threads=0, params=None, equalizer="zf", clip_db=0.0, kn=0, mcs="qpsk-1/2",
+                 **impairments):
+        gr.top_block.__init__(self, "jscc_codec_ofdm_loopback")
         p = params or OfdmParams()
         self.source = image_source(images)
-        self.tx = deepjscc_ofdm_tx(model, p, clip_db=clip_db, threads=threads)
+        self.tx = codec_ofdm_tx(model, p, clip_db=clip_db, threads=threads, kn=kn, mcs=mcs)
         self.channel = channel_sim(channel, snr_db, fft_len=p.fft_len, seed=seed, **impairments)
         names = [os.path.basename(x) for x in self.source.paths]
-        self.rx = deepjscc_ofdm_rx(model, p, equalizer, names=names, threads=threads)
+        self.rx = codec_ofdm_rx(model, p, equalizer, names=names, threads=threads)
         self.sink = image_sink(out_dir, reference, compute_ssim)
         self.msg_connect(self.source, "out", self.tx, "in")
         self.connect(self.tx, self.channel, self.rx)
@@ -80,9 +89,12 @@ class deepjscc_ofdm_loopback(gr.top_block):
         now = time.monotonic()
         if self._last is None or self._last[0] != n:
             self._last = (n, now)
-        settled = (self.source.done() and self.tx.idle() and st["reassembly"]["pending"] == 0
-                   and now - self._last[1] > 3.0)
+        settled = (self.source.done() and self.tx.idle() and self.rx.reassemble.pending() == 0
+                   and self.rx.decode.pending() == 0 and now - self._last[1] > 3.0)
         return self.source.sent() - self.tx.encode.errors() - st["decoder"]["dropped"], settled
+
+
+deepjscc_loopback, deepjscc_ofdm_loopback = codec_loopback, codec_ofdm_loopback  # names before the codec interface
 
 
 def run_until_done(tb, expected, timeout=None):

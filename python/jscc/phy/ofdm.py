@@ -97,25 +97,33 @@ class ofdm_tx(gr.hier_block2):
 
 class ofdm_rx(gr.hier_block2):
     """OFDM Receiver: baseband samples in. payload="analog": equalised payload symbols out as a
-    tagged stream (header fields, snr_db, noise_var, cfo tags per frame); "digital": LLRs out
-    (float, log P(0)/P(1)), bits_per_symbol per frame from the header. Frame counters as
-    messages on "stats" (and stats()).
+    tagged stream (header fields, snr_db, noise_var, cfo tags per frame), every frame whatever
+    its type; with csi, a second output carries each symbol's reliability |h|^2/noise_var (what
+    the chunk link's soft demapping of digital frames needs). "digital": LLRs out (float,
+    log P(0)/P(1)), bits_per_symbol per frame from the header, digital frames only. Frame
+    counters as messages on "stats" (and stats()).
     """
 
     def __init__(self, fft_len=64, cp_len=16, occupied=0, pilots=0, frame_symbols=64, payload="analog",
                  equalizer="zf", threshold=0.2, smoothing=5, timing_backoff=2, track_amplitude=True,
-                 chan_est_tags=False, len_tag_key=M.LEN_TAG):
+                 chan_est_tags=False, len_tag_key=M.LEN_TAG, csi=False):
         if payload not in ("analog", "digital"):
             raise ValueError(f"payload must be analog or digital, got {payload!r}")
         p = OfdmParams(fft_len, cp_len, occupied, pilots, frame_symbols)
         digital = payload == "digital"
-        gr.hier_block2.__init__(self, "jscc_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
-                                gr.io_signature(1, 1, gr.sizeof_float if digital else gr.sizeof_gr_complex))
+        if digital:
+            out = gr.io_signature(1, 1, gr.sizeof_float)
+        elif csi:
+            out = gr.io_signature.makev(2, 2, [gr.sizeof_gr_complex, gr.sizeof_float])
+        else:
+            out = gr.io_signature(1, 1, gr.sizeof_gr_complex)
+        gr.hier_block2.__init__(self, "jscc_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex), out)
         self.params = p
         self.message_port_register_hier_out("stats")
         self.sync = ofdm_sync_cc(fft_len, cp_len, threshold)
-        self.demod = ofdm_demod_cc(*p.args(), equalizer, payload, smoothing, timing_backoff,
-                                   track_amplitude, chan_est_tags, len_tag_key)
+        # analog mode accepts every frame type: the chunk link demaps digital frames itself
+        self.demod = ofdm_demod_cc(*p.args(), equalizer, "digital" if digital else "all", smoothing,
+                                   timing_backoff, track_amplitude, chan_est_tags, len_tag_key)
         # the demodulator reads a preamble and the whole header at once
         self.sync.set_min_output_buffer(max(1 << 14, 4 * self.demod.max_input_needed()))
         self.connect(self, self.sync, self.demod)
@@ -125,7 +133,9 @@ class ofdm_rx(gr.hier_block2):
             self.connect((self.demod, 1), (self.demapper, 1))
             self.connect(self.demapper, self)
         else:
-            self.connect(self.demod, self)
+            self.connect((self.demod, 0), (self, 0))
+            if csi:
+                self.connect((self.demod, 1), (self, 1))
         self.msg_connect(self.demod, "stats", self, "stats")
 
     def stats(self):
