@@ -29,6 +29,7 @@ namespace py = pybind11;
     void bind_soft_demapper_cf(py::module& m);
     void bind_frame_header(py::module& m);
     void bind_qam(py::module& m);
+    void bind_ldpc_code(py::module& m);
 // ) END BINDING_FUNCTION_PROTOTYPES
 
 
@@ -65,5 +66,6 @@ PYBIND11_MODULE(jscc_python, m)
     bind_soft_demapper_cf(m);
     bind_frame_header(m);
     bind_qam(m);
+    bind_ldpc_code(m);
     // ) END BINDING_FUNCTION_CALLS
 }
