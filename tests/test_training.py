@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import EXAMPLE_IMAGES, MODELS, run_app, shipped_models
+from conftest import EXAMPLE_IMAGES, MODELS, run_app, learned_models as shipped_models
 
 torch = pytest.importorskip("torch", reason="training tests need torch (make test installs requirements-train.txt)")
 from gnuradio.jscc.training.channels import AWGN, RayleighKnownPhase  # noqa: E402
