@@ -57,7 +57,8 @@ def test_examples_compile(path, tmp_path):
     compile_grc(path, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["loopback_deepjscc", "loopback_deepjscc_pdu", "loopback_ofdm_deepjscc"])
+@pytest.mark.parametrize("name", ["loopback_deepjscc", "loopback_deepjscc_pdu", "loopback_ofdm_deepjscc",
+                                  "loopback_ofdm_jpeg2000_ldpc"])
 def test_compiled_loopback_runs_headless(name, tmp_path):
     py = compile_grc(os.path.join(ROOT, "examples", name + ".grc"), tmp_path)
     spec = importlib.util.spec_from_file_location(name, py)
