@@ -5,6 +5,8 @@ TX: image PDUs -> Codec Encoder (PDU) -> Chunk FEC Encoder -> PDU to Stream -> O
 RX: OFDM Receiver (symbols + csi) -> Stream to PDU -> Chunk Reassembler -> Chunk FEC Decoder ->
 Codec Decoder (PDU) -> image PDUs.
 """
+import time
+
 from gnuradio import gr
 
 from .. import meta as M
@@ -80,10 +82,26 @@ class codec_ofdm_rx(gr.hier_block2):
     def codec(self):
         return self.decode.codec
 
-    def flush(self):
-        """Send on every partial chunk and image now (before the flowgraph stops)."""
+    def drain(self, timeout=5.0):
+        """Before the flowgraph stops: send on every partial chunk, let the FEC and the decoder
+        take them, decode every partial image; True when all of it went through in time."""
+        t0 = time.monotonic()
         self.reassemble.flush()
+        while not self._taken() and time.monotonic() - t0 < timeout:
+            time.sleep(0.02)
         self.decode.flush()
+        return self._taken()
+
+    def _taken(self):
+        ra, fec, dec = self.reassemble.stats(), self.fec.stats(), self.decode.stats()
+        fec_in = fec["decoded"] + fec["failed"] + fec["passed"] + fec["dropped"] + fec["errors"]
+        dec_in = dec["chunks"] + dec["inconsistent"] + dec["dropped"] + dec["errors"]
+        return fec_in >= ra["chunks"] and dec_in >= fec["decoded"] + fec["failed"] + fec["passed"]
+
+    def idle(self):
+        """Nothing waits in reassembly or decoding and every chunk sent on has been taken by the
+        next block (the message queues between them are empty)."""
+        return self.reassemble.pending() == 0 and self.decode.pending() == 0 and self._taken()
 
     def stats(self):
         """PHY frame counters, reassembly, FEC and decoder counters in one dict."""
