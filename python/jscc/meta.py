@@ -46,7 +46,19 @@ EXTRA = "extra"          # int: surplus symbols the decoder dropped
 NONFINITE = "nonfinite"  # int: NaN/inf symbols the decoder zeroed
 FRAGMENTS = "fragments"  # int: fragments of a reassembled chunk
 LOST_FRAGMENTS = "lost_fragments"  # int: of them, zero-filled
+TRUNCATED = "truncated"  # bool: packet cut short by the next length tag (Stream to PDU)
+CHUNKS = "chunks"                    # int: chunks the transmitter sent for a decoded image
+CHUNKS_RECEIVED = "chunks_received"  # int: of them, arrived (whole or zero-filled)
+CHUNKS_FAILED = "chunks_failed"      # int: of them, lost or CRC-failed
+DECODE_FAILED = "decode_failed"      # bool: the codec could not decode: the failure (mean-colour) image
+LDPC_CODEWORDS = "ldpc_codewords"    # int: codewords of a digital chunk
+LDPC_FAILED = "ldpc_failed"          # int: of them, not satisfying the parity checks
+LDPC_ITERATIONS = "ldpc_iterations"  # float: mean decoder iterations
+PSNR_DB, SSIM, PNG = "psnr_db", "ssim", "png"  # Image Sink results: quality against the reference, file written
 LEN_TAG = "packet_len"   # GNU Radio's tagged-stream length key
+# Tags the C++ blocks set (defined there; listed here for Python readers): "snr_db", "noise_var",
+# "cfo", "rx_sample", "chan_est" (ofdm_demod_cc), "frame_start" (ofdm_mod_cc), "chan_h",
+# "chan_snr_db" (rayleigh_cc).
 
 
 def header_max(key):

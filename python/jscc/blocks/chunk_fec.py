@@ -65,8 +65,8 @@ class chunk_fec_decoder(pdu_block):
         payload, info = chain.decode(data, reliability(d, data.size), m, self.threads)
         self.count("codewords", info["codewords"])
         self.count("failed_codewords", info["failed_codewords"])
-        entries = {"ldpc_codewords": info["codewords"], "ldpc_failed": info["failed_codewords"],
-                   "ldpc_iterations": round(info["iterations"], 2), M.MCS: m.name, M.KIND: BYTES}
+        entries = {M.LDPC_CODEWORDS: info["codewords"], M.LDPC_FAILED: info["failed_codewords"],
+                   M.LDPC_ITERATIONS: round(info["iterations"], 2), M.MCS: m.name, M.KIND: BYTES}
         if payload is None:
             self.count("failed")
             self.publish(M.with_entries(meta, **entries, **{M.CHUNK_FAILED: True}), np.zeros(0, np.uint8))

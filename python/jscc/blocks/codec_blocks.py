@@ -198,8 +198,8 @@ class codec_decode_pdu(pdu_block):
         out = self.codec.decode(im.chunks, h, w)
         info = out.info
         failed = int(sum(c is None for c in im.chunks.values()))
-        entries = {M.IMAGE_ID: key, "chunks": im.count, "chunks_received": len(im.chunks) - failed,
-                   "chunks_failed": failed, "decode_failed": bool(info.get("failed", False)),
+        entries = {M.IMAGE_ID: key, M.CHUNKS: im.count, M.CHUNKS_RECEIVED: len(im.chunks) - failed,
+                   M.CHUNKS_FAILED: failed, M.DECODE_FAILED: bool(info.get("failed", False)),
                    M.LOST_FRAGMENTS: im.lost_fragments}
         for k in (M.MISSING, M.EXTRA, M.NONFINITE):
             if k in info:

@@ -10,8 +10,8 @@ from .. import meta as M
 from ..imageio import ImageError, load_rgb, save_png
 from ..metrics import psnr, ssim
 
-CSV_FIELDS = ["image_id", "file", "height", "width", "snr_db", "psnr_db", "ssim", "missing", "extra", "nonfinite",
-              "lost_fragments", "chunks", "chunks_failed", "decode_failed", "png"]
+CSV_FIELDS = [M.IMAGE_ID, M.FILE, M.HEIGHT, M.WIDTH, M.SNR_DB, M.PSNR_DB, M.SSIM, M.MISSING, M.EXTRA, M.NONFINITE,
+              M.LOST_FRAGMENTS, M.CHUNKS, M.CHUNKS_FAILED, M.DECODE_FAILED, M.PNG]
 
 
 class image_sink(gr.basic_block):
@@ -57,14 +57,14 @@ class image_sink(gr.basic_block):
         row = {k: d.get(k, "") for k in CSV_FIELDS}
         if self.out_dir:
             stem = os.path.splitext(str(d.get(M.FILE, "image")))[0]
-            row["png"] = os.path.join(self.out_dir, f"{int(d.get(M.IMAGE_ID, len(self._results))):04d}_{stem}.png")
-            save_png(row["png"], img)
+            row[M.PNG] = os.path.join(self.out_dir, f"{int(d.get(M.IMAGE_ID, len(self._results))):04d}_{stem}.png")
+            save_png(row[M.PNG], img)
         if self.reference:
             try:
                 ref = self._reference(d.get(M.FILE))
-                row["psnr_db"] = round(psnr(ref, img), 4)
+                row[M.PSNR_DB] = round(psnr(ref, img), 4)
                 if self.compute_ssim:
-                    row["ssim"] = round(ssim(ref, img), 5)
+                    row[M.SSIM] = round(ssim(ref, img), 5)
             except (ImageError, ValueError) as e:
                 self._count_error(f"image {d.get(M.IMAGE_ID)}: no metrics: {e}")
         if self.csv_path:

@@ -33,7 +33,7 @@ class qam_mapper(gr.basic_block):
             self.logger.error(f"dropping message ({self._errors} dropped): {e}")
             return
         sym, _ = bytes_to_symbols(data.tobytes(), self.bps)
-        meta = M.with_entries(meta, frame_type=1, bits_per_symbol=self.bps, n_bytes=int(data.size))
+        meta = M.with_entries(meta, **{M.FRAME_TYPE: 1, M.BITS_PER_SYMBOL: self.bps, M.N_BYTES: int(data.size)})
         self.message_port_pub(pmt.intern("out"), pmt.cons(meta, to_pmt(sym)))
 
     def errors(self):

@@ -35,7 +35,7 @@ class stream_to_pdu(gr.sync_block):
         if truncated:
             self._stats["truncated"] += 1
             self.logger.warn(f"packet cut short: {self._fill} of {self._buf.size} samples")
-            meta = M.with_entries(meta, truncated=True)
+            meta = M.with_entries(meta, **{M.TRUNCATED: True})
         self._stats["packets"] += 1
         if self.with_csi:
             meta = M.with_entries(meta, **{M.CSI: M.to_pmt(self._csi[:self._fill])})

@@ -9,6 +9,7 @@ import numpy as np
 import pmt
 from gnuradio import blocks, gr
 
+from .. import meta as M
 from .ofdm import OfdmParams, ofdm_rx
 from ..jscc_python import ofdm_mod_cc
 
@@ -21,7 +22,7 @@ def packets(n, length, seed):
         np.complex64)
     tags = []
     for i in range(n):
-        for k, v in (("packet_len", length), ("image_id", i % 65536)):
+        for k, v in ((M.LEN_TAG, length), (M.IMAGE_ID, i % (M.header_max(M.IMAGE_ID) + 1))):
             t = gr.tag_t()
             t.offset, t.key, t.value = i * length, pmt.intern(k), pmt.from_long(v)
             tags.append(t)
@@ -93,11 +94,11 @@ def frame_results(y, tags, payloads):
         d = by_off[off]
         if "packet_len" not in d:
             continue
-        i, n = int(d["image_id"]), int(d["packet_len"])
+        i, n = int(d[M.IMAGE_ID]), int(d[M.LEN_TAG])
         if i >= len(payloads) or n != payloads.shape[1] or off + n > y.size:
             continue  # not one of ours, or cut short by the end of the stream
         err = y[off:off + n] - payloads[i]
-        rows.append(dict(frame=i, snr_est_db=float(d["snr_db"]), cfo_est=float(d["cfo"]),
+        rows.append(dict(frame=i, snr_est_db=float(d[M.SNR_DB]), cfo_est=float(d["cfo"]),
                          post_eq_snr_db=float(10 * np.log10(1.0 / max(np.mean(np.abs(err) ** 2), 1e-12)))))
     return rows
 
