@@ -68,19 +68,19 @@ def conv_peak_gflops(threads, runs=30):
     """GFLOPS onnxruntime reaches on one large convolution (32 -> 32 maps, 5x5, 128x192): the
     practical fp32 peak of this CPU for this network's main layer."""
     from onnx import TensorProto, helper, numpy_helper
-    from gnuradio.jscc.ort import session_from_bytes
+    from gnuradio.jscc.engines import OrtSession
     rng = np.random.default_rng(0)
     w = numpy_helper.from_array(rng.standard_normal((32, 32, 5, 5)).astype(np.float32), "w")
     g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], pads=[2, 2, 2, 2])], "conv",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 128, 192])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    sess = session_from_bytes(model.SerializeToString(), threads)
+    sess = OrtSession(model.SerializeToString(), threads)
     x = rng.standard_normal((1, 32, 128, 192)).astype(np.float32)
     times = []
     for i in range(runs + 1):
         t0 = time.perf_counter()
-        sess.run(None, {"x": x})
+        sess.run(x)
         if i:
             times.append(time.perf_counter() - t0)
     return 2 * 32 * 32 * 25 * 128 * 192 / float(np.median(times)) / 1e9

@@ -19,7 +19,7 @@ import sys
 
 import numpy as np
 
-from gnuradio.jscc import codecs, evaluation
+from gnuradio.jscc import codecs, engines, evaluation
 from gnuradio.jscc.channels import sim
 from gnuradio.jscc.codecs.base import BYTES
 from gnuradio.jscc.imageio import list_images
@@ -68,6 +68,8 @@ def main(argv=None):
     ap.add_argument("--compare", nargs="*", default=[], help="earlier --json outputs to draw beside this run")
     ap.add_argument("--update-card", action="store_true", help="store the results in the model's model.json")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--engine", default="auto", choices=("auto",) + engines.NAMES,
+                    help="inference engine of a learned codec (python/jscc/engines.py); JSCC_ENGINE overrides")
     a = ap.parse_args(argv)
     if a.realizations < 1:
         ap.error("--realizations must be >= 1")
@@ -75,7 +77,7 @@ def main(argv=None):
         ap.error("--kn must be > 0")
 
     try:
-        codec = codecs.load(a.model, threads=a.threads)
+        codec = codecs.load(a.model, threads=a.threads, engine=a.engine)
     except (ModelError, ValueError) as e:
         sys.exit(f"error: {e}")
     digital = codec.kind == BYTES
@@ -101,7 +103,9 @@ def main(argv=None):
 
     kn = a.kn if digital else codec.kn
     scheme = (f"{codec.name} + {a.fec}" + (f" {a.mcs}" if a.fec == "ldpc" else "")) if digital else codec.name
-    print(f"{scheme}  k/n = 1/{kn}  {a.channel}  {n_images} images x {a.realizations} realizations")
+    used = sorted(set(getattr(codec, "engines", {}).values()))
+    print(f"{scheme}  k/n = 1/{kn}  {a.channel}  {n_images} images x {a.realizations} realizations"
+          + (f"  engine {', '.join(used)}" if used else ""))
     print(f"{'SNR (dB)':>9} {'PSNR (dB)':>10} {'SSIM':>7}" + ("  MCS          failures" if digital else ""))
     for r in results:
         print(f"{r['snr_db']:9.1f} {r['psnr_db']:10.2f} {r['ssim'] if r['ssim'] is not None else float('nan'):7.4f}"
@@ -113,6 +117,8 @@ def main(argv=None):
            "results": results, "per_image": rows}
     if digital:
         out.update(fec=a.fec, mcs=a.mcs if a.fec == "ldpc" else None)
+    if used:
+        out["engine"] = ", ".join(used)
     if per_mcs:
         out["per_mcs"] = per_mcs
     if a.json:
@@ -133,11 +139,32 @@ def main(argv=None):
 
 
 def update_card(codec, a, argv, results, rows, n_images):
+    """Float32 engines store the Kodak figures; a reduced-precision engine stores its PSNR delta
+    against them at SNR_train (same images, seed and realizations), which decides whether
+    engine auto may use it (engines.allowed)."""
     card_path = os.path.join(codec.path, "model.json")
     with open(card_path) as f:
         card = json.load(f)
-    entry = card.setdefault("kodak", {}).setdefault(a.channel, {})
     cmd = " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))
+    used = set(codec.engines.values())
+    if used & engines.REDUCED:
+        (name,) = used
+        ref = card.get("kodak", {}).get(a.channel, {})
+        snr_train = float(card["snr_train_db"])
+        mine = next((r for r in results if r["snr_db"] == snr_train), None)
+        theirs = ref.get("results", {}).get(str(snr_train))
+        if mine is None or theirs is None or ref.get("n_images") != n_images or \
+                theirs.get("realizations") != a.realizations or ref.get("seed") != a.seed:
+            sys.exit(f"error: the card has no float32 result at {snr_train} dB with {n_images} images, "
+                     f"{a.realizations} realizations and seed {a.seed} to compare {name} with")
+        delta = round(mine["psnr_db"] - theirs["psnr_db"], 4)
+        card.setdefault("engines", {})[name] = {"kodak_psnr_delta_db": delta, "snr_db": snr_train,
+                                                "psnr_db": mine["psnr_db"], "command": cmd}
+        with open(card_path, "w") as f:
+            json.dump(card, f, indent=1)
+        print(f"updated {card_path}: {name} delta {delta:+.4f} dB at {snr_train} dB")
+        return
+    entry = card.setdefault("kodak", {}).setdefault(a.channel, {})
     entry.update({"n_images": n_images, "seed": a.seed})
     entry.setdefault("commands", [])
     if cmd not in entry["commands"]:

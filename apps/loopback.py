@@ -68,6 +68,7 @@ def main(argv=None):
     ap.add_argument("--no-ssim", action="store_true")
     ap.add_argument("--timeout", type=float, help="seconds per SNR run (default 30 + 5 per image)")
     ap.add_argument("--json", help="write the per-SNR means, settings and link statistics here")
+    ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     a = ap.parse_args(argv)
     if a.seed <= 0:
         ap.error("--seed must be > 0 (0 would mean a random seed in the channel blocks)")
@@ -91,14 +92,14 @@ def main(argv=None):
                 tb = codec_ofdm_loopback(
                     images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
                     params=ofdm.params_from(a), equalizer=a.equalizer, clip_db=a.clip_db, kn=a.kn, mcs=mcs,
-                    **impairments_from(a))
+                    engine=a.engine, **impairments_from(a))
             else:
                 if a.channel not in CHANNELS:
                     ap.error(f"--channel {a.channel} needs --phy ofdm")
                 if any((a.cfo, a.timing, a.delay, a.sro_ppm, a.phase_noise)):
                     ap.error("--cfo, --timing, --delay, --sro-ppm and --phase-noise need --phy ofdm")
                 tb = codec_loopback(images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
-                                    kn=a.kn, mcs=mcs)
+                                    kn=a.kn, mcs=mcs, engine=a.engine)
         except (ModelError, ValueError, RuntimeError) as e:
             sys.exit(f"error: {e}")
         try:

@@ -70,6 +70,7 @@ class Study:
     def run(self, curves, desc):
         """curves: {name: [Point]} -> {name: curve}."""
         allp = [p for ps in curves.values() for p in ps]
+        allp.sort(key=lambda p: not p.fec)  # the digital points first: they need no inference engine
         res = sweep.run(allp, self.cache, self.a.workers, self.a.ray, desc)
         return {name: sweep.curve(ps, res) for name, ps in curves.items()}
 

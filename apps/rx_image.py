@@ -30,6 +30,7 @@ from gnuradio.jscc.link.codec_ofdm import codec_ofdm_rx
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db", help="model / scheme (models/<name>) or folder")
+    ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     ap.add_argument("--out", default="out/rx", help="folder for the received PNGs and metrics.csv")
     ap.add_argument("--reference", default="", help="the transmitted image file or folder, for PSNR/SSIM")
     ap.add_argument("--expect", type=int, default=0, help="exit 0 after this many images (0: run until Ctrl-C)")
@@ -57,7 +58,7 @@ def main(argv=None):
         return 2
     tb = gr.top_block("jscc_rx_image")
     try:
-        rx = codec_ofdm_rx(a.model, ofdm.params_from(a), a.equalizer, a.threshold, a.image_timeout, names)
+        rx = codec_ofdm_rx(a.model, ofdm.params_from(a), a.equalizer, a.threshold, a.image_timeout, names, engine=a.engine)
         sink = image_sink(a.out, os.path.dirname(a.reference) if os.path.isfile(a.reference) else a.reference,
                           True, os.path.join(a.out, "metrics.csv"))
     except (ModelError, ValueError, RuntimeError) as e:

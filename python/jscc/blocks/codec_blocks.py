@@ -33,9 +33,9 @@ class codec_encode_pdu(pdu_block):
     whose chunks do not fit, and messages that are not image PDUs are logged, counted and dropped.
     """
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0):
+    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, engine="auto"):
         pdu_block.__init__(self, "jscc_codec_encode_pdu", stat_keys=("encoded", "chunks", "nothing_fits", "too_large"))
-        self.codec = registry.load(model, threads=threads, parts=("encoder",))
+        self.codec = registry.load(model, threads=threads, parts=("encoder",), engine=engine)
         self.kn, self.mcs = int(kn), mcs
         if self.kn < 0:
             raise ValueError(f"kn must be >= 0, got {kn}")
@@ -105,11 +105,11 @@ class codec_decode_pdu(pdu_block):
     before they stop, so no partial image is lost).
     """
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0):
+    def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto"):
         pdu_block.__init__(self, "jscc_codec_decode_pdu",
                            stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks", "chunks_failed",
                                       "decode_failed", "inconsistent", "timed_out"))
-        self.codec = registry.load(model, threads=threads, parts=("decoder",))
+        self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
         if timeout <= 0:
             raise ValueError(f"timeout must be > 0 s, got {timeout}")
@@ -228,11 +228,12 @@ class codec_encoder(gr.hier_block2):
     chunk (byte chunks through the Chunk FEC Encoder at `mcs`), the chunk's metadata as tags on
     its first symbol."""
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, len_tag_key=M.LEN_TAG):
+    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, len_tag_key=M.LEN_TAG,
+                 engine="auto"):
         gr.hier_block2.__init__(self, "jscc_codec_encoder", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         self.message_port_register_hier_in("in")
-        self.encode = codec_encode_pdu(model, kn, mcs, threads)
+        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream(len_tag_key)
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
@@ -251,13 +252,13 @@ class codec_decoder(gr.hier_block2):
     set them plus the channel's snr_db), image PDUs out ("out")."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0,
-                 len_tag_key=M.LEN_TAG):
+                 len_tag_key=M.LEN_TAG, engine="auto"):
         gr.hier_block2.__init__(self, "jscc_codec_decoder", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         self.message_port_register_hier_out("out")
         self.to_pdu = stream_to_pdu(len_tag_key)
         self.fec = chunk_fec_decoder(threads)
-        self.decode = codec_decode_pdu(model, height, width, threads, timeout)
+        self.decode = codec_decode_pdu(model, height, width, threads, timeout, engine)
         self.connect(self, self.to_pdu)
         self.msg_connect(self.to_pdu, "pdus", self.fec, "in")
         self.msg_connect(self.fec, "out", self.decode, "in")

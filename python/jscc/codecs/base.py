@@ -47,14 +47,15 @@ class Codec:
     """Base of every scheme. Subclasses set `codec` (the card's "codec" field, the registry key)
     and `kind`, and implement encode / decode. model: a name (models/<name>) or a folder.
     threads: inference threads (0: default); parts: the graphs a learned codec loads
-    ("encoder", "decoder": a transmitter needs only the encoder). `card` is the parsed
-    model.json, `path` its folder.
+    ("encoder", "decoder": a transmitter needs only the encoder); engine: the inference engine
+    of a learned codec (engines.py: "auto", "onnxruntime", "openvino-bf16", ...). `card` is the
+    parsed model.json, `path` its folder.
     """
 
     codec = ""
     kind = SYMBOLS
 
-    def __init__(self, model, threads=0, parts=("encoder", "decoder")):
+    def __init__(self, model, threads=0, parts=("encoder", "decoder"), engine="auto"):
         self.path = find_model(model)
         self.card = load_card(self.path)
         if not isinstance(self.card, dict):
@@ -64,7 +65,7 @@ class Codec:
             raise ModelError(f"{self.path} is a {self.card.get('codec')!r} model, not {self.codec}")
         if not parts or set(parts) - {"encoder", "decoder"}:
             raise ValueError(f"parts must name 'encoder' and/or 'decoder', not {parts!r}")
-        self.threads, self.parts = threads, tuple(parts)
+        self.threads, self.parts, self.engine = threads, tuple(parts), engine
         mid = self.card.get("model_id")
         if isinstance(mid, bool) or not isinstance(mid, int):
             raise ModelError(f"model {self.name}: the card has no integer model_id")

@@ -10,7 +10,7 @@ import os
 
 import numpy as np
 
-from .. import ort
+from .. import engines
 from ..models import ModelError
 from .base import SYMBOLS, Chunk, Codec, Decoded
 from .registry import register
@@ -23,8 +23,8 @@ class DeepJSCC(Codec):
     codec = CODEC
     kind = SYMBOLS
 
-    def __init__(self, model, threads=0, parts=("encoder", "decoder")):
-        super().__init__(model, threads, parts)
+    def __init__(self, model, threads=0, parts=("encoder", "decoder"), engine="auto"):
+        super().__init__(model, threads, parts, engine)
         self.c = self.card_field("c")
         self.kn = self.card_field("kn")
         if self.c <= 0 or self.c % 2:
@@ -34,26 +34,31 @@ class DeepJSCC(Codec):
             path = os.path.join(self.path, part + ".onnx")
             try:
                 if part in self.parts:
-                    self._sessions[part] = ort.session(path, threads)
+                    self._sessions[part] = engines.session(path, engine, threads, self.card, part)
                 elif not os.path.isfile(path):
                     raise FileNotFoundError(f"ONNX model file {path} does not exist")
-            except (FileNotFoundError, ValueError) as e:
+            except (FileNotFoundError, engines.EngineError) as e:
                 raise ModelError(f"model {self.name}: {e}") from None
         self._check_io()
 
     def _check_io(self):
         want = {"encoder": (3, self.c), "decoder": (self.c, 3)}  # (input, output) channels
         for part, sess in self._sessions.items():
-            i, o = sess.get_inputs()[0], sess.get_outputs()[0]
-            if len(i.shape) != 4 or len(o.shape) != 4 or (i.shape[1], o.shape[1]) != want[part]:
-                raise ModelError(f"model {self.name}: {part}.onnx maps {i.shape} -> {o.shape}, "
+            i, o = sess.input_shape, sess.output_shape
+            if len(i) != 4 or len(o) != 4 or (i[1], o[1]) != want[part]:
+                raise ModelError(f"model {self.name}: {part}.onnx maps {i} -> {o}, "
                                  f"which does not match the card (c = {self.c})")
+
+    @property
+    def engines(self):
+        """The engine running each loaded graph, e.g. {"encoder": "openvino-bf16"}."""
+        return {part: s.name for part, s in self._sessions.items()}
 
     def _run(self, part, x):
         sess = self._sessions.get(part)
         if sess is None:
             raise RuntimeError(f"{part} not loaded (parts={tuple(self._sessions)})")
-        return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        return sess.run(x)
 
     @staticmethod
     def latent_hw(height, width):

@@ -24,13 +24,13 @@ class codec_ofdm_tx(gr.hier_block2):
     channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
-                 kn=0, mcs="qpsk-1/2"):
+                 kn=0, mcs="qpsk-1/2", engine="auto"):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_tx", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         p = params or OfdmParams()
         self.params = p
         self.message_port_register_hier_in("in")
-        self.encode = codec_encode_pdu(model, kn, mcs, threads)
+        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream()
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
@@ -56,7 +56,7 @@ class codec_ofdm_rx(gr.hier_block2):
     by image id (for the Image Sink's metrics). Frames of other models are counted and dropped."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, equalizer="zf", threshold=0.2, timeout=2.0,
-                 names=(), threads=0):
+                 names=(), threads=0, engine="auto"):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         p = params or OfdmParams()
@@ -66,7 +66,7 @@ class codec_ofdm_rx(gr.hier_block2):
         self.rx = ofdm_rx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, "analog", equalizer, threshold,
                           csi=True)
         self.to_pdu = stream_to_pdu(M.LEN_TAG, p.max_payload, csi=True)
-        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout)
+        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine)
         self.reassemble = chunk_reassembler(p.max_payload, timeout, names, self.decode.codec.model_id)
         self.fec = chunk_fec_decoder(threads)
         self.connect(self, self.rx)
@@ -112,8 +112,9 @@ class codec_ofdm_rx(gr.hier_block2):
 class deepjscc_ofdm_tx(codec_ofdm_tx):
     """Deep JSCC over the OFDM PHY (the block's name before other codecs existed)."""
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0):
-        codec_ofdm_tx.__init__(self, model, params, gap, amplitude, clip_db, threads)
+    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
+                 engine="auto"):
+        codec_ofdm_tx.__init__(self, model, params, gap, amplitude, clip_db, threads, engine=engine)
 
 
 class deepjscc_ofdm_rx(codec_ofdm_rx):

@@ -31,16 +31,16 @@ class codec_loopback(gr.top_block):
     channel estimate: --phy ofdm)."""
 
     def __init__(self, images, model, channel="awgn", snr_db=10.0, seed=1, out_dir="", reference="",
-                 compute_ssim=True, threads=0, kn=0, mcs="qpsk-1/2"):
+                 compute_ssim=True, threads=0, kn=0, mcs="qpsk-1/2", engine="auto"):
         gr.top_block.__init__(self, "jscc_codec_loopback")
         self.source = image_source(images)
-        self.encoder = codec_encoder(model, kn, mcs, threads)
+        self.encoder = codec_encoder(model, kn, mcs, threads, engine=engine)
         if self.encoder.codec.kind == BYTES and channel != "awgn":
             raise ValueError(f"a digital scheme on the direct path needs --channel awgn (got {channel}); "
                              "use --phy ofdm for fading")
         self.channel = make_channel(channel, snr_db, seed)
         self.channel.set_min_output_buffer(STREAM_BUFFER)
-        self.decoder = codec_decoder(model, threads=threads)
+        self.decoder = codec_decoder(model, threads=threads, engine=engine)
         self.sink = image_sink(out_dir, reference, compute_ssim)
         self.msg_connect(self.source, "out", self.encoder, "in")
         self.connect(self.encoder, self.channel, self.decoder)
@@ -63,14 +63,14 @@ class codec_ofdm_loopback(gr.top_block):
 
     def __init__(self, images, model, channel="awgn", snr_db=10.0, seed=1, out_dir="", reference="",
                  compute_ssim=True, threads=0, params=None, equalizer="zf", clip_db=0.0, kn=0, mcs="qpsk-1/2",
-                 **impairments):
+                 engine="auto", **impairments):
         gr.top_block.__init__(self, "jscc_codec_ofdm_loopback")
         p = params or OfdmParams()
         self.source = image_source(images)
-        self.tx = codec_ofdm_tx(model, p, clip_db=clip_db, threads=threads, kn=kn, mcs=mcs)
+        self.tx = codec_ofdm_tx(model, p, clip_db=clip_db, threads=threads, kn=kn, mcs=mcs, engine=engine)
         self.channel = channel_sim(channel, snr_db, fft_len=p.fft_len, seed=seed, **impairments)
         names = [os.path.basename(x) for x in self.source.paths]
-        self.rx = codec_ofdm_rx(model, p, equalizer, names=names, threads=threads)
+        self.rx = codec_ofdm_rx(model, p, equalizer, names=names, threads=threads, engine=engine)
         self.sink = image_sink(out_dir, reference, compute_ssim)
         self.msg_connect(self.source, "out", self.tx, "in")
         self.connect(self.tx, self.channel, self.rx)
