@@ -142,3 +142,28 @@ def loopback_rate(n_samples=20_000_000, params=None, snr_db=20.0, cfo=0.0):
     t0 = time.perf_counter()
     tb.run()
     return n_samples / (time.perf_counter() - t0), rx.stats()
+
+
+def gr_ofdm_reference_rate(n_samples=20_000_000, snr_db=20.0):
+    """Throughput of GNU Radio's own in-tree OFDM chain, as its examples/ofdm flowgraphs build it:
+    96-byte packets -> digital.ofdm_tx (FFT 64, CP 16, BPSK header, QPSK payload) -> x 0.05 ->
+    channels.channel_model (AWGN at snr_db) -> digital.ofdm_rx -> null sink; complex samples per
+    second through the channel (the reference apps/benchmark.py compares ours with)."""
+    import time
+    from gnuradio import channels, digital
+    payload = np.random.default_rng(0).integers(0, 256, 96 * 64, dtype=np.uint8).tolist()
+    tb = gr.top_block()
+    src = blocks.vector_source_b(payload, True)
+    tagger = blocks.stream_to_tagged_stream(gr.sizeof_char, 1, 96, "packet_len")
+    tx = digital.ofdm_tx(fft_len=64, cp_len=16, packet_length_tag_key="packet_len", bps_header=1, bps_payload=2,
+                         rolloff=0, debug_log=False, scramble_bits=False)
+    head = blocks.head(gr.sizeof_gr_complex, int(n_samples))
+    scale = blocks.multiply_const_cc(0.05)
+    chan = channels.channel_model(noise_voltage=0.05 * 10 ** (-snr_db / 20), frequency_offset=0.0, epsilon=1.0,
+                                  taps=[1.0], noise_seed=1, block_tags=True)
+    rx = digital.ofdm_rx(fft_len=64, cp_len=16, frame_length_tag_key="frame_len", packet_length_tag_key="packet_len",
+                         bps_header=1, bps_payload=2, debug_log=False, scramble_bits=False)
+    tb.connect(src, tagger, tx, head, scale, chan, rx, blocks.null_sink(gr.sizeof_char))
+    t0 = time.perf_counter()
+    tb.run()
+    return n_samples / (time.perf_counter() - t0)
