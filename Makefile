@@ -12,13 +12,14 @@ APT_PKGS := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3
 DEMO_OUT ?= out/demo
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup demo zmq-demo test test-python test-cpp benchmark clean help
+.PHONY: all setup demo zmq-demo test test-python test-cpp benchmark reproduce clean help
 all: setup
 
 help:
 	@echo "make demo       loopback image transmission with a shipped model (out/demo)"
 	@echo "make test       build, then run the C++ (ctest) and Python (pytest) tests"
 	@echo "make benchmark  speed figures (docs/results/benchmark.json)"
+	@echo "make reproduce  the Deep JSCC paper's Kodak figures (docs/results/paper; hours; QUICK=1 for minutes)"
 	@echo "make zmq-demo   the over-the-air simulation: rx_image, channel_sim, tx_image as three processes"
 	@echo "make setup      apt packages, .venv, Python requirements, build and install the module"
 
@@ -55,7 +56,9 @@ build/CMakeCache.txt: $(STAMPS)/requirements
 
 setup: build/CMakeCache.txt
 	@set -o pipefail; cmake --build build -j $(JOBS) 2>&1 | { grep -v -E '^\[ *[0-9]+%\]' || true; }
-	@set -o pipefail; cmake --install build 2>&1 | { grep -v -E '^-- Up-to-date' || true; }
+	@# the package is reinstalled whole, so a module moved or removed in the tree leaves no stale copy behind
+	@rm -rf $(VENV)/lib/python3*/site-packages/gnuradio/jscc
+	@set -o pipefail; cmake --install build 2>&1 | { grep -v -E '^-- (Up-to-date|Installing)' || true; }
 	@$(PY) -c "from gnuradio import jscc" && echo "gr-jscc installed in $(VENV)"
 
 demo: setup
@@ -86,6 +89,10 @@ test-python: setup
 
 benchmark: setup $(STAMPS)/requirements-train
 	$(PY) apps/benchmark.py --json docs/results/benchmark.json
+
+REPRO_OUT ?= docs/results/paper
+reproduce: setup
+	$(PY) apps/reproduce_paper.py --out $(REPRO_OUT) --workers $(JOBS) $(if $(QUICK),--quick)
 
 clean:
 	rm -rf build $(STAMPS) out

@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""Speed of Deep JSCC here: onnxruntime vs PyTorch eager encode+decode, and the GNU Radio loopback.
+"""Speed of Deep JSCC here: every inference engine and PyTorch eager encode+decode, the GNU Radio
+loopback, the OFDM PHY against GNU Radio's own OFDM chain, and LDPC decoding.
 
   apps/benchmark.py --json docs/results/benchmark.json
 
-ort_ms / torch_ms: median encode+decode milliseconds per image over the images (Kodak 768x512
-when ../shared/data/kodak exists, else examples/images), several passes, first pass (warm-up)
-excluded, both measured in this run with the same thread count, taking turns image by image.
+ort_ms / torch_ms / engines[NAME].ms: median encode+decode milliseconds per image over the images
+(Kodak 768x512 when ../shared/data/kodak exists, else examples/images), several passes, first pass
+(warm-up) excluded, all measured in this run with the same thread count, taking turns image by
+image. engines[NAME].psnr_vs_fp32_db: PSNR of that engine's decoded image against onnxruntime
+fp32's (noiseless, mean over the images); .kodak_psnr_delta_db: the card's measured Kodak delta
+at SNR_train (apps/evaluate.py --engine NAME --update-card), which decides what engine auto may
+use. best_engine: the fastest engine auto may use for the model.
 loopback_*: the GNU Radio flowgraph image source -> encoder -> AWGN -> decoder -> sink (PSNR, no SSIM, no PNG writing),
 timed from start until the last image arrived. ofdm_loopback_msps: OFDM TX + AWGN + OFDM RX in one
 flowgraph (complex samples per second through the channel, median of --ofdm-runs runs of 20 M
-samples by default, FFT 64, CP 16). ldpc_decode_mbps / ldpc_reference_mbps: information bits per
-second of the LDPC batch decoder (8192-1/2, BPSK AWGN at 2 dB, all cores) and of PyPI ldpc on the
-same frames (gnuradio.jscc.ldpc_sim.benchmark, median of 3).
+samples by default, FFT 64, CP 16).
 """
 import argparse
 import json
@@ -22,11 +25,12 @@ import time
 
 import numpy as np
 
+from gnuradio.jscc import engines
 from gnuradio.jscc.codecs import DeepJSCC
 from gnuradio.jscc.imageio import list_images, load_rgb
-from gnuradio.jscc.ldpc_sim import benchmark as ldpc_benchmark
-from gnuradio.jscc.loopback import deepjscc_loopback
-from gnuradio.jscc.phy_eval import loopback_rate
+from gnuradio.jscc.link.loopback import codec_loopback
+from gnuradio.jscc.metrics import psnr
+from gnuradio.jscc.phy.phy_eval import gr_ofdm_reference_rate, loopback_rate
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 KODAK = os.path.join(HERE, "..", "..", "shared", "data", "kodak")
@@ -71,19 +75,19 @@ def conv_peak_gflops(threads, runs=30):
     """GFLOPS onnxruntime reaches on one large convolution (32 -> 32 maps, 5x5, 128x192): the
     practical fp32 peak of this CPU for this network's main layer."""
     from onnx import TensorProto, helper, numpy_helper
-    from gnuradio.jscc.ort import session_from_bytes
+    from gnuradio.jscc.engines import OrtSession
     rng = np.random.default_rng(0)
     w = numpy_helper.from_array(rng.standard_normal((32, 32, 5, 5)).astype(np.float32), "w")
     g = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["y"], pads=[2, 2, 2, 2])], "conv",
                           [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 32, 128, 192])],
                           [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)], [w])
     model = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)], ir_version=8)
-    sess = session_from_bytes(model.SerializeToString(), threads)
+    sess = OrtSession(model.SerializeToString(), threads)
     x = rng.standard_normal((1, 32, 128, 192)).astype(np.float32)
     times = []
     for i in range(runs + 1):
         t0 = time.perf_counter()
-        sess.run(None, {"x": x})
+        sess.run(x)
         if i:
             times.append(time.perf_counter() - t0)
     return 2 * 32 * 32 * 25 * 128 * 192 / float(np.median(times)) / 1e9
@@ -124,14 +128,30 @@ def main(argv=None):
     if not paths:
         sys.exit(f"error: no images in {a.images}")
     images = [load_rgb(p) for p in paths]
-    codec = DeepJSCC(a.model, a.threads)
-    ort = lambda img: codec.decode(codec.encode(img), *img.shape[:2])  # noqa: E731
+    codec = DeepJSCC(a.model, a.threads, engine="onnxruntime")
+    names = [n for n in engines.available() if n != "onnxruntime"]
+    coders = {"onnxruntime": codec, **{n: DeepJSCC(a.model, a.threads, engine=n) for n in names}}
+    run = {n: (lambda img, c=c: c.decode_symbols(c.encode_symbols(img), *img.shape[:2])) for n, c in coders.items()}
     tf = torch_fn(codec, a.threads)
-    ms = time_per_image([ort, tf] if tf else [ort], images, a.passes)
-    ort_ms, torch_ms = ms[0], (ms[1] if tf else None)
+    fns = list(run.values()) + ([tf] if tf else [])
+    ms = time_per_image(fns, images, a.passes)
+    ort_ms, torch_ms = ms[0], (ms[len(run)] if tf else None)
     print(f"onnxruntime encode+decode: {ort_ms:.1f} ms/image (median, {len(images)} images x {a.passes} passes)")
-    print(f"PyTorch eager encode+decode: {torch_ms:.1f} ms/image (turn about with onnxruntime)" if torch_ms
+    print(f"PyTorch eager encode+decode: {torch_ms:.1f} ms/image (turn about with the engines)" if torch_ms
           else "PyTorch not installed: torch_ms null")
+    table = {}
+    for (n, fn), t in zip(run.items(), ms):
+        same = float(np.mean([psnr(run["onnxruntime"](im), fn(im)) for im in images[:4]])) if n != "onnxruntime" \
+            else None
+        delta = codec.card.get("engines", {}).get(n, {}).get("kodak_psnr_delta_db", 0.0 if n not in engines.REDUCED
+                                                             else None)
+        table[n] = {"ms": round(t, 2), "psnr_vs_fp32_db": round(same, 2) if same else None,
+                    "kodak_psnr_delta_db": delta, "allowed_by_auto": engines.allowed(n, codec.card, "decoder")}
+        print(f"  engine {n:<17} {t:7.1f} ms/image" + (f", {same:.1f} dB from fp32" if same else "")
+              + (f", Kodak delta {delta:+.3f} dB" if delta is not None else ", Kodak delta not measured"))
+    best = min((n for n in table if table[n]["allowed_by_auto"]), key=lambda n: table[n]["ms"])
+    print(f"best engine (auto may use it): {best}, {table[best]['ms']:.1f} ms/image = "
+          f"{table[best]['ms'] / ort_ms:.2f} x onnxruntime fp32")
 
     floor = {}
     try:
@@ -147,12 +167,13 @@ def main(argv=None):
         print("onnx not installed: no convolution floor (pip install -r requirements-train.txt)")
 
     loop_paths = (paths * (a.loopback_images // len(paths) + 1))[:a.loopback_images]
-    tb = deepjscc_loopback(loop_paths, a.model, "awgn", 10.0, seed=1, reference=a.images, compute_ssim=False,
-                           threads=a.threads)
+    tb = codec_loopback(loop_paths, a.model, "awgn", 10.0, seed=1, reference=a.images, compute_ssim=False,
+                        threads=a.threads)
     results, secs = tb.run_images()
+    loop_engine = ", ".join(sorted(set(tb.encoder.codec.engines.values()) | set(tb.decoder.codec.engines.values())))
     n_sym = sum(codec.n_symbols(*im.shape[:2]) for im in (images * (a.loopback_images // len(images) + 1))[:a.loopback_images])
     ips, msps = len(results) / secs, n_sym / secs / 1e6
-    print(f"GNU Radio loopback: {len(results)} images in {secs:.2f} s = {ips:.1f} images/s, {msps:.2f} Msym/s "
+    print(f"GNU Radio loopback ({loop_engine}): {len(results)} images in {secs:.2f} s = {ips:.1f} images/s, {msps:.2f} Msym/s "
           f"(mean PSNR {np.mean([r['psnr_db'] for r in results]):.2f} dB)")
 
     rates = []
@@ -164,16 +185,23 @@ def main(argv=None):
     ofdm_msps = float(np.median(rates)) / 1e6
     print(f"OFDM loopback (TX + AWGN + RX, one flowgraph): {ofdm_msps:.1f} Msps "
           f"(median of {a.ofdm_runs}: {', '.join(f'{r / 1e6:.1f}' for r in rates)})")
-
-    ldpc = ldpc_benchmark()
-    print(f"LDPC {ldpc['ldpc_code']} decode at {ldpc['ldpc_ebn0_db']} dB: {ldpc['ldpc_decode_mbps']:.1f} Mbit/s "
-          f"(all cores), PyPI ldpc {ldpc['ldpc_reference_mbps']:.2f} Mbit/s")
+    ref = float(np.median([gr_ofdm_reference_rate(int(a.ofdm_samples)) for _ in range(a.ofdm_runs)])) / 1e6
+    print(f"GNU Radio's own OFDM chain (digital.ofdm_tx -> channels.channel_model -> digital.ofdm_rx, FFT 64, "
+          f"CP 16): {ref:.1f} Msps; ours {ofdm_msps / ref:.2f} x")
+    ldpc = {}
+    try:
+        from gnuradio.jscc.coding.ldpc_sim import benchmark as ldpc_benchmark
+        ldpc = ldpc_benchmark()
+        print(f"LDPC (8192, 4096) at Eb/N0 2 dB: {ldpc['ldpc_decode_mbps']:.1f} Mbit/s; PyPI ldpc "
+              f"{ldpc['ldpc_reference_mbps']:.2f} Mbit/s")
+    except ImportError as e:
+        print(f"no LDPC figures: {e}")
 
     out = {"ort_ms": round(ort_ms, 2), "torch_ms": round(torch_ms, 2) if torch_ms else None,
-           "loopback_images_per_s": round(ips, 2), "loopback_msym_per_s": round(msps, 3),
+           "engines": table, "best_engine": best, "best_engine_ms": table[best]["ms"],
+           "gr_ofdm_reference_msps": round(ref, 2), **ldpc,
+           "loopback_images_per_s": round(ips, 2), "loopback_msym_per_s": round(msps, 3), "loopback_engine": loop_engine,
            "ofdm_loopback_msps": round(ofdm_msps, 2), **floor,
-           "ldpc_decode_mbps": round(ldpc["ldpc_decode_mbps"], 1),
-           "ldpc_reference_mbps": round(ldpc["ldpc_reference_mbps"], 3),
            "model": codec.name, "images": os.path.abspath(a.images), "n_images": len(images),
            "image_size": f"{images[0].shape[1]}x{images[0].shape[0]}", "passes": a.passes, "threads": a.threads,
            "loopback_images": len(results), "cpu": platform.processor() or platform.machine(),

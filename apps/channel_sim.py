@@ -13,9 +13,9 @@ import time
 
 from gnuradio import gr
 
-from gnuradio.jscc import radio
-from gnuradio.jscc.channel import KINDS, channel_sim, impairments_from
-from gnuradio.jscc.channel import add_arguments as add_impairment_arguments
+from gnuradio.jscc.phy import radio
+from gnuradio.jscc.channels.channel_sim import KINDS, channel_sim, impairments_from
+from gnuradio.jscc.channels.channel_sim import add_arguments as add_impairment_arguments
 
 
 def main(argv=None):

@@ -1,61 +1,31 @@
 #!/usr/bin/env python3
-"""Evaluate a Deep JSCC model at the model level: onnxruntime + a numpy channel, no GNU Radio.
+"""Evaluate any registered scheme at the model level: codec + digital chain + a numpy channel,
+no GNU Radio (python/jscc/evaluation.py says exactly what is simulated).
 
 PSNR (MAX = 255, on the uint8 output) and SSIM per image, averaged over images and channel
 realizations. Seeded: the same arguments give the same numbers.
 
   apps/evaluate.py --model deepjscc-kn6-awgn-10db --channel awgn --snr 1 4 7 10 13 19 \\
       --images ../shared/data/kodak --realizations 10 --json out/eval.json
+  apps/evaluate.py --model jpeg2000 --fec ldpc --mcs 16qam-2/3 --kn 6 --channel awgn --snr 4 10 \\
+      --images ../shared/data/kodak --realizations 2 --json out/j2k.json
+  apps/evaluate.py --model jpeg --fec ldpc --mcs best --kn 12 ...   # the paper's envelope over 12 MCS
+  apps/evaluate.py --model jpeg2000 --fec capacity --kn 6 ...       # the separation bound
 """
 import argparse
 import json
 import os
 import sys
-import zlib
 
 import numpy as np
-from tqdm import tqdm
 
-from gnuradio.jscc import sim
-from gnuradio.jscc.codecs import DeepJSCC
-from gnuradio.jscc.imageio import ImageError, list_images, load_rgb
-from gnuradio.jscc.metrics import psnr, ssim
+from gnuradio.jscc import codecs, engines, evaluation
+from gnuradio.jscc.channels import sim
+from gnuradio.jscc.codecs.base import BYTES
+from gnuradio.jscc.imageio import list_images
 from gnuradio.jscc.models import ModelError
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def evaluate(codec, paths, channel, snrs, realizations, seed, with_ssim=True, progress=True):
-    """Returns (results per SNR, per-image rows, skipped files)."""
-    per_snr = {s: ([], []) for s in snrs}
-    rows, skipped = [], []
-    bar = tqdm(total=len(paths) * len(snrs) * realizations, desc="evaluate", disable=not progress, mininterval=2)
-    for p in paths:
-        try:
-            img = load_rgb(p)
-        except ImageError as e:
-            skipped.append(str(e))
-            bar.update(len(snrs) * realizations)
-            continue
-        x = codec.encode(img)
-        for snr in snrs:
-            # seeded by file name and SNR: an image gets the same noise in any folder or SNR list
-            rng = np.random.default_rng([seed, zlib.crc32(os.path.basename(p).encode()), int(round(snr * 1000)) & 0xFFFFFFFF])
-            ps, ss = [], []
-            for _ in range(realizations):
-                y = codec.decode(sim.apply(channel, x, snr, rng), *img.shape[:2])
-                ps.append(psnr(img, y))
-                if with_ssim:
-                    ss.append(ssim(img, y))
-                bar.update(1)
-            per_snr[snr][0].extend(ps)
-            per_snr[snr][1].extend(ss)
-            rows.append({"image": os.path.basename(p), "snr_db": snr, "psnr_db": float(np.mean(ps)),
-                         "ssim": float(np.mean(ss)) if ss else None})
-    bar.close()
-    results = [{"snr_db": s, "psnr_db": round(float(np.mean(v[0])), 3),
-                "ssim": round(float(np.mean(v[1])), 4) if v[1] else None} for s, v in per_snr.items() if v[0]]
-    return results, rows, skipped
 
 
 def plot(runs, path):
@@ -65,7 +35,8 @@ def plot(runs, path):
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 4))
     for r in runs:
         snr = [x["snr_db"] for x in r["results"]]
-        label = f"{r['model']} ({r['channel']}, {r['n_images']} img x {r['realizations']})"
+        label = f"{r['model']}" + (f" {r.get('fec')} {r.get('mcs') or ''}" if r.get("fec") else "") + \
+            f" ({r['channel']}, {r['n_images']} img x {r['realizations']})"
         ax1.plot(snr, [x["psnr_db"] for x in r["results"]], "o-", label=label)
         if all(x["ssim"] is not None for x in r["results"]):
             ax2.plot(snr, [x["ssim"] for x in r["results"]], "o-", label=label)
@@ -80,42 +51,76 @@ def plot(runs, path):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, help="model name (models/<name>) or folder")
+    ap.add_argument("--model", required=True, help="model / scheme name (models/<name>) or folder")
     ap.add_argument("--channel", choices=sim.CHANNELS, default="awgn")
     ap.add_argument("--snr", type=float, nargs="+", default=[1, 4, 7, 10, 13, 19], help="SNR(s) in dB")
     ap.add_argument("--images", default=os.path.join(HERE, "..", "examples", "images"), help="folder of images")
     ap.add_argument("--realizations", type=int, default=10, help="channel realizations per image and SNR")
     ap.add_argument("--seed", type=int, default=0)
+    g = ap.add_argument_group("digital schemes (image codec + CRC + LDPC + QAM)")
+    g.add_argument("--kn", type=int, default=0, help="bandwidth ratio k/n = 1/KN (channel uses per image)")
+    g.add_argument("--fec", choices=evaluation.FECS, default="ldpc",
+                   help="ldpc: real decoding of every codeword; capacity: the separation bound")
+    g.add_argument("--mcs", default="qpsk-1/2", help="e.g. 16qam-2/3, or 'best': per SNR the best of the paper's 12")
     ap.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--plot", help="PNG of PSNR and SSIM vs SNR (this run plus any --compare JSONs)")
     ap.add_argument("--compare", nargs="*", default=[], help="earlier --json outputs to draw beside this run")
     ap.add_argument("--update-card", action="store_true", help="store the results in the model's model.json")
     ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--engine", default="auto", choices=("auto",) + engines.NAMES,
+                    help="inference engine of a learned codec (python/jscc/engines.py); JSCC_ENGINE overrides")
     a = ap.parse_args(argv)
     if a.realizations < 1:
         ap.error("--realizations must be >= 1")
+    if a.kn < 0:
+        ap.error("--kn must be > 0")
 
     try:
-        codec = DeepJSCC(a.model, a.threads)
-    except ModelError as e:
+        codec = codecs.load(a.model, threads=a.threads, engine=a.engine)
+    except (ModelError, ValueError) as e:
         sys.exit(f"error: {e}")
+    digital = codec.kind == BYTES
+    if digital and not a.kn:
+        ap.error(f"{codec.name} is a digital scheme: give --kn (e.g. 6 or 12)")
     paths = list_images(a.images) if os.path.isdir(a.images) else []
     if not paths:
         sys.exit(f"error: no images in {a.images}")
-    results, rows, skipped = evaluate(codec, paths, a.channel, a.snr, a.realizations, a.seed, not a.no_ssim)
+    per_mcs = None
+    try:
+        if digital and a.fec == "ldpc" and a.mcs == "best":
+            results, per_mcs = evaluation.best_mcs(codec, a.channel, a.kn, paths, a.snr, a.realizations, a.seed,
+                                                   not a.no_ssim, threads=a.threads)
+            rows, skipped = [], []
+        else:
+            tx = evaluation.scheme(codec, a.channel, a.kn, a.mcs, a.fec, a.threads)
+            results, rows, skipped = evaluation.evaluate(tx, paths, a.snr, a.realizations, a.seed, not a.no_ssim)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
     for s in skipped:
         print(f"skipped: {s}", file=sys.stderr)
     n_images = len(paths) - len(skipped)
 
-    print(f"{codec.name}  k/n = 1/{codec.kn}  {a.channel}  {n_images} images x {a.realizations} realizations")
-    print(f"{'SNR (dB)':>9} {'PSNR (dB)':>10} {'SSIM':>7}")
+    kn = a.kn if digital else codec.kn
+    scheme = (f"{codec.name} + {a.fec}" + (f" {a.mcs}" if a.fec == "ldpc" else "")) if digital else codec.name
+    used = sorted(set(getattr(codec, "engines", {}).values()))
+    print(f"{scheme}  k/n = 1/{kn}  {a.channel}  {n_images} images x {a.realizations} realizations"
+          + (f"  engine {', '.join(used)}" if used else ""))
+    print(f"{'SNR (dB)':>9} {'PSNR (dB)':>10} {'SSIM':>7}" + ("  MCS          failures" if digital else ""))
     for r in results:
-        print(f"{r['snr_db']:9.1f} {r['psnr_db']:10.2f} {r['ssim'] if r['ssim'] is not None else float('nan'):7.4f}")
+        print(f"{r['snr_db']:9.1f} {r['psnr_db']:10.2f} {r['ssim'] if r['ssim'] is not None else float('nan'):7.4f}"
+              + (f"  {r['mcs']:<12} {r['decode_failures']}/{r['transmissions']}" if digital else ""))
 
-    out = {"model": codec.name, "channel": a.channel, "k_over_n": 1 / codec.kn, "n_images": n_images,
+    out = {"model": codec.name, "codec": codec.codec, "channel": a.channel, "k_over_n": 1 / kn, "n_images": n_images,
            "realizations": a.realizations, "seed": a.seed, "images": os.path.abspath(a.images),
+           "command": "apps/evaluate.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "results": results, "per_image": rows}
+    if digital:
+        out.update(fec=a.fec, mcs=a.mcs if a.fec == "ldpc" else None)
+    if used:
+        out["engine"] = ", ".join(used)
+    if per_mcs:
+        out["per_mcs"] = per_mcs
     if a.json:
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, "w") as f:
@@ -128,26 +133,53 @@ def main(argv=None):
         plot(runs, a.plot)
         print(f"plot: {a.plot}")
     if a.update_card:
-        card_path = os.path.join(codec.path, "model.json")
-        with open(card_path) as f:
-            card = json.load(f)
-        entry = card.setdefault("kodak", {}).setdefault(a.channel, {})
-        cmd = " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))
-        entry.update({"n_images": n_images, "seed": a.seed})
-        entry.setdefault("commands", [])
-        if cmd not in entry["commands"]:
-            entry["commands"].append(cmd)
-        pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"], "realizations": a.realizations}
-               for r in results}
-        entry["results"] = dict(sorted({**entry.get("results", {}), **pts}.items(), key=lambda kv: float(kv[0])))
-        snr_train = float(card.get("snr_train_db", float("nan")))
-        at_train = {r["image"]: round(r["psnr_db"], 3) for r in rows if r["snr_db"] == snr_train}
-        if at_train:  # lets tests check the card on a few images (examples/images) without the full set
-            entry["per_image_psnr_at_snr_train"] = at_train
-            entry["per_image_realizations"] = a.realizations
+        if digital:
+            sys.exit("error: --update-card stores a learned model's figures; digital schemes' figures live in docs/results")
+        update_card(codec, a, argv, results, rows, n_images)
+
+
+def update_card(codec, a, argv, results, rows, n_images):
+    """Float32 engines store the Kodak figures; a reduced-precision engine stores its PSNR delta
+    against them at SNR_train (same images, seed and realizations), which decides whether
+    engine auto may use it (engines.allowed)."""
+    card_path = os.path.join(codec.path, "model.json")
+    with open(card_path) as f:
+        card = json.load(f)
+    cmd = " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))
+    used = set(codec.engines.values())
+    if used & engines.REDUCED:
+        (name,) = used
+        ref = card.get("kodak", {}).get(a.channel, {})
+        snr_train = float(card["snr_train_db"])
+        mine = next((r for r in results if r["snr_db"] == snr_train), None)
+        theirs = ref.get("results", {}).get(str(snr_train))
+        if mine is None or theirs is None or ref.get("n_images") != n_images or \
+                theirs.get("realizations") != a.realizations or ref.get("seed") != a.seed:
+            sys.exit(f"error: the card has no float32 result at {snr_train} dB with {n_images} images, "
+                     f"{a.realizations} realizations and seed {a.seed} to compare {name} with")
+        delta = round(mine["psnr_db"] - theirs["psnr_db"], 4)
+        card.setdefault("engines", {})[name] = {"kodak_psnr_delta_db": delta, "snr_db": snr_train,
+                                                "psnr_db": mine["psnr_db"], "command": cmd}
         with open(card_path, "w") as f:
             json.dump(card, f, indent=1)
-        print(f"updated {card_path}")
+        print(f"updated {card_path}: {name} delta {delta:+.4f} dB at {snr_train} dB")
+        return
+    entry = card.setdefault("kodak", {}).setdefault(a.channel, {})
+    entry.update({"n_images": n_images, "seed": a.seed})
+    entry.setdefault("commands", [])
+    if cmd not in entry["commands"]:
+        entry["commands"].append(cmd)
+    pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"], "realizations": a.realizations}
+           for r in results}
+    entry["results"] = dict(sorted({**entry.get("results", {}), **pts}.items(), key=lambda kv: float(kv[0])))
+    snr_train = float(card.get("snr_train_db", float("nan")))
+    at_train = {r["image"]: round(r["psnr_db"], 3) for r in rows if r["snr_db"] == snr_train}
+    if at_train:  # lets tests check the card on a few images (examples/images) without the full set
+        entry["per_image_psnr_at_snr_train"] = at_train
+        entry["per_image_realizations"] = a.realizations
+    with open(card_path, "w") as f:
+        json.dump(card, f, indent=1)
+    print(f"updated {card_path}")
 
 
 if __name__ == "__main__":

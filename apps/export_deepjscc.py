@@ -32,6 +32,7 @@ def main(argv=None):
     ap.add_argument("--name", required=True)
     ap.add_argument("--models", default=os.path.join(HERE, "..", "models"))
     ap.add_argument("--check-image", default=os.path.join(HERE, "..", "examples", "images", "kodim23.png"))
+    ap.add_argument("--model-id", type=int, help="the card's 8-bit id (default: the old card's, else the next free one)")
     a = ap.parse_args(argv)
 
     ck = torch.load(os.path.join(a.run, "checkpoint.pt"), map_location="cpu", weights_only=False)
@@ -69,9 +70,22 @@ def main(argv=None):
     if os.path.isfile(os.path.join(out, "model.json")):
         with open(os.path.join(out, "model.json")) as f:
             old = json.load(f)
+    taken = {}
+    for d in os.listdir(a.models):
+        p = os.path.join(a.models, d, "model.json")
+        if d != a.name and os.path.isfile(p):
+            with open(p) as f:
+                taken[json.load(f).get("model_id")] = d
+    model_id = a.model_id if a.model_id is not None else old.get("model_id")
+    if model_id is None:  # learned models take 1..63; classical schemes sit at 64 and up
+        model_id = next(i for i in range(1, 64) if i not in taken)
+    if model_id in taken or not 0 <= model_id <= 255:
+        shutil.rmtree(tmp)
+        sys.exit(f"model_id {model_id} is taken by {taken.get(model_id)} or outside 0..255; nothing written")
     card = {
         "name": a.name,
         "codec": "deepjscc",
+        "model_id": model_id,
         "architecture": "Bourtsoulatze et al. 2019, Fig. 2: encoder conv5x5 16/2, 32/2, 32/1, 32/1, c/1 + PReLU, "
                         "power normalisation P = 1; decoder mirrored with transposed convs, PReLU, sigmoid, x255. "
                         "Exported as equal onnxruntime-friendly graphs (python/jscc/training/export.py): "
@@ -87,6 +101,10 @@ def main(argv=None):
                          f"horizontal flips; {run.get('train_images')} images, validation held back: "
                          f"{', '.join(run.get('val_images', []))}",
         "optimizer": f"Adam, batch {run['batch']}, lr {run['lr']} cosine to {run['lr_min']}, MSE loss",
+        "precision": "bfloat16 autocast (convolutions), float32 power normalisation, channel and loss"
+                     if run.get("bf16") else "float32",
+        "warm_start": run.get("init_from"),
+        "processes": run.get("processes", 1),
         "steps": ck["step"],
         "wall_time_min": round(ck["wall_s"] / 60, 1),
         "train_command": run["command"],

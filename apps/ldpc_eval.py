@@ -21,7 +21,7 @@ import time
 from tqdm import tqdm
 
 from gnuradio import jscc
-from gnuradio.jscc import ldpc_sim
+from gnuradio.jscc.coding import ldpc_sim
 
 
 def plot(out, path):

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""Send images through the GNU Radio Deep JSCC loopback (source -> encoder -> channel -> decoder -> sink).
+"""Send images through a GNU Radio loopback (source -> codec encoder -> channel -> decoder -> sink),
+for any registered scheme, directly on symbols or through the full OFDM PHY.
 
   apps/loopback.py --image examples/images/kodim23.png --model deepjscc-kn6-awgn-10db \\
       --channel awgn --snr 1 7 19 --out out/demo
+  apps/loopback.py --phy ofdm --model jpeg2000 --fec ldpc --mcs qpsk-1/2 --kn 6 --images DIR \\
+      --channel awgn --snr 6 --out out/j2k
 
 Writes <out>/snr_<S>dB/*.png and metrics.csv per SNR, and <out>/compare_<image>.png
 (original | received at each SNR, with PSNR/SSIM). Prints "mean PSNR: xx.xx dB" per SNR.
@@ -15,12 +18,13 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from gnuradio.jscc.image_source import add_arguments as add_image_arguments
+from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments
 from gnuradio.jscc.imageio import ImageError, load_rgb
-from gnuradio.jscc import ofdm
-from gnuradio.jscc.channel import KINDS, impairments_from
-from gnuradio.jscc.channel import add_arguments as add_impairment_arguments
-from gnuradio.jscc.loopback import CHANNELS, deepjscc_loopback, deepjscc_ofdm_loopback
+from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.channels.channel_sim import KINDS, impairments_from
+from gnuradio.jscc.channels.channel_sim import add_arguments as add_impairment_arguments
+from gnuradio.jscc.coding import mcs as mcs_table
+from gnuradio.jscc.link.loopback import CHANNELS, codec_loopback, codec_ofdm_loopback
 from gnuradio.jscc.models import ModelError
 
 
@@ -44,10 +48,14 @@ def side_by_side(original, received, path):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_image_arguments(ap)
-    ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
+    ap.add_argument("--model", default="deepjscc-kn6-awgn-10db", help="model / scheme (models/<name>) or folder")
+    d = ap.add_argument_group("digital schemes (image codec + CRC + LDPC + QAM)")
+    d.add_argument("--kn", type=int, default=0, help="bandwidth ratio k/n = 1/KN: the rate control's channel uses")
+    d.add_argument("--fec", choices=("ldpc", "none"), default="ldpc", help="none: uncoded QAM (CRC still checked)")
+    d.add_argument("--mcs", default="qpsk-1/2", help="modulation and code rate, e.g. 16qam-2/3")
     ap.add_argument("--channel", choices=sorted(set(CHANNELS) | set(KINDS)), default="awgn",
                     help="direct path: awgn, rayleigh (one h per image, known phase); "
-                         "ofdm: awgn, rayleigh (block fading), multipath, none")
+                         "ofdm: awgn, block-fading (a fresh h every --fading-block samples), multipath, none")
     ap.add_argument("--phy", choices=("direct", "ofdm"), default="direct",
                     help="direct: symbols straight into the channel; ofdm: the full OFDM PHY")
     g = ofdm.add_arguments(ap)  # used with --phy ofdm
@@ -60,9 +68,17 @@ def main(argv=None):
     ap.add_argument("--no-ssim", action="store_true")
     ap.add_argument("--timeout", type=float, help="seconds per SNR run (default 30 + 5 per image)")
     ap.add_argument("--json", help="write the per-SNR means, settings and link statistics here")
+    ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     a = ap.parse_args(argv)
     if a.seed <= 0:
         ap.error("--seed must be > 0 (0 would mean a random seed in the channel blocks)")
+    if a.kn < 0:
+        ap.error("--kn must be > 0")
+    mcs = a.mcs if a.fec == "ldpc" else a.mcs.split("-")[0] + "-uncoded"
+    try:
+        mcs = mcs_table.parse(mcs).name
+    except ValueError as e:
+        ap.error(str(e))
     images = a.image or a.images
     reference = images
 
@@ -73,15 +89,17 @@ def main(argv=None):
         out_dir = os.path.join(a.out, f"snr_{snr:g}dB")
         try:
             if a.phy == "ofdm":
-                tb = deepjscc_ofdm_loopback(
+                tb = codec_ofdm_loopback(
                     images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
-                    params=ofdm.params_from(a), equalizer=a.equalizer, clip_db=a.clip_db, **impairments_from(a))
+                    params=ofdm.params_from(a), equalizer=a.equalizer, clip_db=a.clip_db, kn=a.kn, mcs=mcs,
+                    engine=a.engine, **impairments_from(a))
             else:
                 if a.channel not in CHANNELS:
                     ap.error(f"--channel {a.channel} needs --phy ofdm")
                 if any((a.cfo, a.timing, a.delay, a.sro_ppm, a.phase_noise)):
                     ap.error("--cfo, --timing, --delay, --sro-ppm and --phase-noise need --phy ofdm")
-                tb = deepjscc_loopback(images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim)
+                tb = codec_loopback(images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
+                                    kn=a.kn, mcs=mcs, engine=a.engine)
         except (ModelError, ValueError, RuntimeError) as e:
             sys.exit(f"error: {e}")
         try:
@@ -105,7 +123,11 @@ def main(argv=None):
         means.append(mean)
         summary.append(dict(snr_db=snr, n_images=len(results), psnr_db=round(mean, 3),
                             ssim=round(float(np.mean(ss)), 5) if ss else None, seconds=round(secs, 2), stats=stats))
-        print(f"SNR {snr:g} dB: mean PSNR: {mean:.2f} dB" + (f", mean SSIM: {np.mean(ss):.4f}" if ss else ""))
+        dec = stats if a.phy == "direct" else stats["decoder"]
+        fails = dec.get("decode_failed", 0)
+        summary[-1]["decode_failures"] = fails
+        print(f"SNR {snr:g} dB: mean PSNR: {mean:.2f} dB" + (f", mean SSIM: {np.mean(ss):.4f}" if ss else "")
+              + f"; decode failures: {fails} of {len(results)}")
 
     for name, runs in received.items():
         try:

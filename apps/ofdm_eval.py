@@ -21,8 +21,8 @@ import time
 import numpy as np
 from tqdm import tqdm
 
-from gnuradio.jscc import phy_eval
-from gnuradio.jscc import ofdm
+from gnuradio.jscc.phy import phy_eval
+from gnuradio.jscc.phy import ofdm
 
 
 def main(argv=None):

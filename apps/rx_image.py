@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Receive Deep JSCC images over the OFDM PHY from a radio, a ZMQ peer or an IQ file.
+"""Receive images of any registered scheme over the OFDM PHY from a radio, a ZMQ peer or an IQ file
+(the scheme's MCS comes with every frame header: only --model must match the sender).
 
   apps/rx_image.py --zmq tcp://127.0.0.1:5556 --model deepjscc-kn6-awgn-10db --out out/rx \\
       --reference ../shared/data/kodak --expect 24 --timeout 240
@@ -18,24 +19,18 @@ import time
 import numpy as np
 from gnuradio import gr
 
-from gnuradio.jscc import radio
-from gnuradio.jscc.image_sink import image_sink
+from gnuradio.jscc.phy import radio
+from gnuradio.jscc.blocks.image_sink import image_sink
 from gnuradio.jscc.imageio import list_images
 from gnuradio.jscc.models import ModelError
-from gnuradio.jscc import ofdm
-from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx
-
-
-def idle(rx):
-    """Nothing waits for reassembly and every reassembled image went through the decoder."""
-    st = rx.stats()
-    dec = st["decoder"]
-    return not st["reassembly"]["pending"] and dec["decoded"] + dec["dropped"] >= st["reassembly"]["images"]
+from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.link.codec_ofdm import codec_ofdm_rx
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
+    ap.add_argument("--model", default="deepjscc-kn6-awgn-10db", help="model / scheme (models/<name>) or folder")
+    ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     ap.add_argument("--out", default="out/rx", help="folder for the received PNGs and metrics.csv")
     ap.add_argument("--reference", default="", help="the transmitted image file or folder, for PSNR/SSIM")
     ap.add_argument("--expect", type=int, default=0, help="exit 0 after this many images (0: run until Ctrl-C)")
@@ -63,7 +58,7 @@ def main(argv=None):
         return 2
     tb = gr.top_block("jscc_rx_image")
     try:
-        rx = deepjscc_ofdm_rx(a.model, ofdm.params_from(a), a.equalizer, a.threshold, a.image_timeout, names)
+        rx = codec_ofdm_rx(a.model, ofdm.params_from(a), a.equalizer, a.threshold, a.image_timeout, names, engine=a.engine)
         sink = image_sink(a.out, os.path.dirname(a.reference) if os.path.isfile(a.reference) else a.reference,
                           True, os.path.join(a.out, "metrics.csv"))
     except (ModelError, ValueError, RuntimeError) as e:
@@ -98,12 +93,17 @@ def main(argv=None):
                 # a replay is over once the recording is read and the receiver has nothing left
                 if not src.finished():
                     last[1] = time.monotonic()
-                elif time.monotonic() - last[1] > 1 + a.image_timeout and idle(rx):
+                elif time.monotonic() - last[1] > 1 + a.image_timeout and rx.idle():
                     ok = not a.expect
                     break
             if a.timeout and time.monotonic() - t0 > a.timeout:
                 break
     finally:
+        # partial chunks and images still pending are decoded and written before the flowgraph stops
+        rx.drain()
+        t_end = time.monotonic() + 5
+        while len(sink.results()) + sink.errors() < rx.decode.stat("decoded") and time.monotonic() < t_end:
+            time.sleep(0.05)
         tb.stop()
         tb.wait()
     res = sink.results()
@@ -111,7 +111,7 @@ def main(argv=None):
     print(f"received {len(res)}/{a.expect or '?'} images in {time.monotonic() - t0:.1f} s"
           + (f"; mean PSNR: {np.mean(ps):.2f} dB" if ps else ""))
     st = rx.stats()
-    print(f"frames: {st['phy']}; reassembly: {st['reassembly']}; decoder: {st['decoder']}")
+    print(f"frames: {st['phy']}; reassembly: {st['reassembly']}; fec: {st['fec']}; decoder: {st['decoder']}")
     if not ok and a.expect:
         print(f"error: {len(res)} of {a.expect} expected images", file=sys.stderr)
         return 1

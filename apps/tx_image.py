@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Send images with Deep JSCC over the OFDM PHY to a radio, a ZMQ peer or an IQ file.
+"""Send images with any registered scheme over the OFDM PHY to a radio, a ZMQ peer or an IQ file.
 
   apps/tx_image.py --zmq tcp://127.0.0.1:5555 --images ../shared/data/kodak --model deepjscc-kn6-awgn-10db
+  apps/tx_image.py --file j2k.c64 --images DIR --model jpeg2000 --kn 6 --mcs 16qam-1/2
   apps/tx_image.py --usrp --args type=b200 --freq 2.45e9 --rate 1e6 --gain 60 --image examples/images/kodim23.png
   apps/tx_image.py --hackrf --freq 2.45e9 --rate 2e6 --gain 30 --images DIR --repeat --interval 2
 
@@ -14,17 +15,20 @@ import time
 
 from gnuradio import gr
 
-from gnuradio.jscc import radio
-from gnuradio.jscc.image_source import add_arguments as add_image_arguments, image_source
+from gnuradio.jscc.phy import radio
+from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments, image_source
 from gnuradio.jscc.models import ModelError
-from gnuradio.jscc import ofdm
-from gnuradio.jscc.ofdm_link import deepjscc_ofdm_tx
+from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.link.codec_ofdm import codec_ofdm_tx
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_image_arguments(ap)
-    ap.add_argument("--model", default="deepjscc-kn6-awgn-10db")
+    ap.add_argument("--model", default="deepjscc-kn6-awgn-10db", help="model / scheme (models/<name>) or folder")
+    ap.add_argument("--kn", type=int, default=0, help="digital schemes: bandwidth ratio k/n = 1/KN for the rate control")
+    ap.add_argument("--mcs", default="qpsk-1/2", help="digital schemes: modulation and code rate, e.g. 16qam-2/3")
+    ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     ap.add_argument("--repeat", action="store_true", help="send the list again and again (needs --interval)")
     ap.add_argument("--interval", type=float, default=0.0, help="seconds between images")
     g = ofdm.add_arguments(ap)
@@ -44,7 +48,7 @@ def main(argv=None):
     tb = gr.top_block("jscc_tx_image")
     try:
         source = image_source(a.image or a.images, a.repeat, a.interval)
-        tx = deepjscc_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db)
+        tx = codec_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db, kn=a.kn, mcs=a.mcs, engine=a.engine)
     except (ModelError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

@@ -5,7 +5,7 @@
  * SPDX-License-Identifier: GPL-3.0-or-later
  */
 
-#include "frame_header.h"
+#include <gnuradio/jscc/frame_header.h>
 #include <algorithm>
 #include <array>
 #include <limits>
@@ -15,7 +15,6 @@ namespace gr {
 namespace jscc {
 
 namespace {
-const int widths[] = { 2, 3, 8, 16, 12, 12, 16, 11, 12, 12 };
 constexpr unsigned G0 = 0133, G1 = 0171; // K = 7 generators (802.11)
 
 inline int parity(unsigned x) { return __builtin_parity(x); }
@@ -23,15 +22,23 @@ inline int parity(unsigned x) { return __builtin_parity(x); }
 int gcd(int a, int b) { return b ? gcd(b, a % b) : a; }
 } // namespace
 
+constexpr frame_header::field_def frame_header::FIELDS[];
+
+int frame_header::find(const std::string& name)
+{
+    for (int f = 0; f < N_FIELDS; f++)
+        if (name == FIELDS[f].name)
+            return f;
+    return -1;
+}
+
 std::vector<uint8_t> frame_header::info_bits() const
 {
-    const unsigned vals[] = { frame_type, bits_per_symbol, model_id, image_id, frag_idx,
-                              frag_count, payload_len,     seq,      height,   width };
     std::vector<uint8_t> bits;
     bits.reserve(INFO_BITS);
-    for (int f = 0; f < 10; f++)
-        for (int b = widths[f] - 1; b >= 0; b--)
-            bits.push_back((vals[f] >> b) & 1);
+    for (int f = 0; f < N_FIELDS; f++)
+        for (int b = FIELDS[f].bits - 1; b >= 0; b--)
+            bits.push_back((v[f] >> b) & 1);
     const uint16_t crc = crc16(bits, FIELD_BITS);
     for (int b = 15; b >= 0; b--)
         bits.push_back((crc >> b) & 1);
@@ -47,25 +54,24 @@ bool frame_header::parse(const std::vector<uint8_t>& bits)
         crc = (crc << 1) | bits[FIELD_BITS + b];
     if (crc != crc16(bits, FIELD_BITS))
         return false;
-    unsigned* vals[] = { &frame_type, &bits_per_symbol, &model_id, &image_id, &frag_idx,
-                         &frag_count, &payload_len,     &seq,      &height,   &width };
     int pos = 0;
-    for (int f = 0; f < 10; f++) {
-        unsigned v = 0;
-        for (int b = 0; b < widths[f]; b++)
-            v = (v << 1) | bits[pos++];
-        *vals[f] = v;
+    for (int f = 0; f < N_FIELDS; f++) {
+        unsigned x = 0;
+        for (int b = 0; b < FIELDS[f].bits; b++)
+            x = (x << 1) | bits[pos++];
+        v[f] = x;
     }
     return true;
 }
 
 bool frame_header::plausible(unsigned max_payload) const
 {
-    const bool bps_ok = frame_type == ANALOG ? bits_per_symbol == 0
-                                             : (bits_per_symbol == 1 || bits_per_symbol == 2 ||
-                                                bits_per_symbol == 4 || bits_per_symbol == 6);
-    return frame_type <= DIGITAL && bps_ok && frag_count >= 1 && frag_idx < frag_count &&
-           payload_len >= 1 && payload_len <= max_payload;
+    const unsigned bps = v[BITS_PER_SYMBOL];
+    const bool bps_ok = v[FRAME_TYPE] == ANALOG ? bps == 0 && v[FEC] == 0
+                                                : (bps == 1 || bps == 2 || bps == 4 || bps == 6);
+    return v[FRAME_TYPE] <= DIGITAL && bps_ok && v[FRAG_COUNT] >= 1 && v[FRAG_IDX] < v[FRAG_COUNT] &&
+           v[CHUNK_COUNT] >= 1 && v[CHUNK] < v[CHUNK_COUNT] && v[PAYLOAD_LEN] >= 1 &&
+           v[PAYLOAD_LEN] <= max_payload;
 }
 
 uint16_t frame_header::crc16(const std::vector<uint8_t>& bits, int n)

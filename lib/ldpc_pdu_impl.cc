@@ -23,7 +23,7 @@ bool accept(const pmt::pmt_t& msg,
             const char* type,
             int unit,
             const gr::logger_ptr& log,
-            std::atomic<uint64_t>& errors,
+            std::atomic<uint64_t>& dropped,
             pmt::pmt_t& meta,
             pmt::pmt_t& data)
 {
@@ -40,7 +40,7 @@ bool accept(const pmt::pmt_t& msg,
             why = "payload of " + std::to_string(len) + " items, not a multiple of " + std::to_string(unit);
     }
     if (!why.empty())
-        log->error("dropping message ({} dropped): {}", ++errors, why);
+        log->error("dropping message ({} dropped): {}", ++dropped, why);
     return why.empty();
 }
 
@@ -77,7 +77,7 @@ ldpc_encoder_pdu_impl::ldpc_encoder_pdu_impl(const std::string& code)
 void ldpc_encoder_pdu_impl::handle(const pmt::pmt_t& msg)
 {
     pmt::pmt_t meta, data;
-    if (!accept(msg, pmt::is_u8vector, "u8 (one bit per byte)", d_code->k(), d_logger, d_errors, meta, data))
+    if (!accept(msg, pmt::is_u8vector, "u8 (one bit per byte)", d_code->k(), d_logger, d_dropped, meta, data))
         return;
     size_t len;
     const uint8_t* info = pmt::u8vector_elements(data, len);
@@ -108,7 +108,7 @@ ldpc_decoder_pdu_impl::ldpc_decoder_pdu_impl(const std::string& code, int max_it
 void ldpc_decoder_pdu_impl::handle(const pmt::pmt_t& msg)
 {
     pmt::pmt_t meta, data;
-    if (!accept(msg, pmt::is_f32vector, "f32 (LLRs)", d_code->n(), d_logger, d_errors, meta, data))
+    if (!accept(msg, pmt::is_f32vector, "f32 (LLRs)", d_code->n(), d_logger, d_dropped, meta, data))
         return;
     size_t len;
     const float* llr = pmt::f32vector_elements(data, len);

@@ -375,16 +375,10 @@ void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out)
 void ofdm_demod_cc_impl::add_frame_tags(uint64_t off)
 {
     auto tag = [&](const char* k, pmt::pmt_t v) { add_item_tag(0, off, pmt::intern(k), v); };
-    add_item_tag(0, off, d_len_key, pmt::from_long(d_hdr.payload_len));
-    tag("frame_type", pmt::from_long(d_hdr.frame_type));
-    tag("bits_per_symbol", pmt::from_long(d_hdr.bits_per_symbol));
-    tag("model_id", pmt::from_long(d_hdr.model_id));
-    tag("image_id", pmt::from_long(d_hdr.image_id));
-    tag("frag_idx", pmt::from_long(d_hdr.frag_idx));
-    tag("frag_count", pmt::from_long(d_hdr.frag_count));
-    tag("seq", pmt::from_long(d_hdr.seq));
-    tag("height", pmt::from_long(d_hdr.height));
-    tag("width", pmt::from_long(d_hdr.width));
+    add_item_tag(0, off, d_len_key, pmt::from_long(d_hdr[frame_header::PAYLOAD_LEN]));
+    for (int f = 0; f < frame_header::N_FIELDS; f++)
+        if (f != frame_header::PAYLOAD_LEN)
+            tag(frame_header::FIELDS[f].name, pmt::from_long(d_hdr.v[f]));
     tag("snr_db", pmt::from_double(d_snr_db));
     tag("noise_var", pmt::from_double(d_nv));
     tag("cfo", pmt::from_double(d_cfo));
@@ -469,14 +463,14 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
                 d_ok++;
                 // end of the last payload symbol's window
                 const uint64_t frame_end =
-                    symbol_pos(d_L.header_symbols() + (d_hdr.payload_len + nd - 1) / nd) - cp;
-                if (d_accept >= 0 && int(d_hdr.frame_type) != d_accept) {
+                    symbol_pos(d_L.header_symbols() + (d_hdr[frame_header::PAYLOAD_LEN] + nd - 1) / nd) - cp;
+                if (d_accept >= 0 && int(d_hdr[frame_header::FRAME_TYPE]) != d_accept) {
                     d_filtered++;
                     d_frame_end = frame_end;
                     publish_stats();
                     continue;
                 }
-                d_left = d_hdr.payload_len;
+                d_left = d_hdr[frame_header::PAYLOAD_LEN];
                 d_first = true;
                 d_frame_end = frame_end;
                 d_state = PAYLOAD;

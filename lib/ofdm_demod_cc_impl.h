@@ -8,7 +8,7 @@
 #ifndef INCLUDED_JSCC_OFDM_DEMOD_CC_IMPL_H
 #define INCLUDED_JSCC_OFDM_DEMOD_CC_IMPL_H
 
-#include "frame_header.h"
+#include <gnuradio/jscc/frame_header.h>
 #include "ofdm_equalizer.h"
 #include "ofdm_layout.h"
 #include <gnuradio/fft/fft.h>

@@ -6,7 +6,7 @@
  */
 
 #include "ofdm_layout.h"
-#include "frame_header.h"
+#include <gnuradio/jscc/frame_header.h>
 #include <gnuradio/fft/fft.h>
 #include <cmath>
 #include <stdexcept>

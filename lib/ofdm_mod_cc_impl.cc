@@ -81,47 +81,44 @@ void ofdm_mod_cc_impl::emit(const gr_complex* x, int n, bool clip)
     d_frame_samples += n;
 }
 
-void ofdm_mod_cc_impl::start_packet(long len, const std::vector<tag_t>& tags)
+bool ofdm_mod_cc_impl::start_packet(long len, const std::vector<tag_t>& tags)
 {
     frame_header h;
     bool have_id = false;
     for (const auto& t : tags) {
-        if (!pmt::is_integer(t.value))
+        const int f = frame_header::find(pmt::symbol_to_string(t.key));
+        // the transmitter sets these per frame itself
+        if (f < 0 || f == frame_header::FRAG_IDX || f == frame_header::FRAG_COUNT ||
+            f == frame_header::PAYLOAD_LEN || f == frame_header::SEQ)
             continue;
-        const long v = pmt::to_long(t.value);
-        const std::string k = pmt::symbol_to_string(t.key);
-        if (k == "frame_type")
-            h.frame_type = v & 3;
-        else if (k == "bits_per_symbol")
-            h.bits_per_symbol = v & 7;
-        else if (k == "model_id")
-            h.model_id = v & 0xff;
-        else if (k == "image_id") {
-            h.image_id = v & 0xffff;
-            have_id = true;
-        } else if (k == "height")
-            h.height = v & 0xfff;
-        else if (k == "width")
-            h.width = v & 0xfff;
+        const auto fld = static_cast<frame_header::field>(f);
+        if (!pmt::is_integer(t.value) || !h.set(fld, pmt::to_long(t.value))) {
+            d_logger->error("packet dropped: tag {} = {} does not fit the header field ({} bits)",
+                            frame_header::FIELDS[f].name, pmt::write_string(t.value),
+                            frame_header::FIELDS[f].bits);
+            return false;
+        }
+        have_id |= fld == frame_header::IMAGE_ID;
     }
     if (!have_id)
-        h.image_id = d_next_image_id & 0xffff;
-    d_next_image_id = h.image_id + 1;
-    h.frag_count = static_cast<unsigned>((len + max_payload() - 1) / max_payload());
-    h.frag_idx = 0;
+        h[frame_header::IMAGE_ID] = d_next_image_id & frame_header::max_value(frame_header::IMAGE_ID);
+    d_next_image_id = h[frame_header::IMAGE_ID] + 1;
+    h[frame_header::FRAG_COUNT] = static_cast<unsigned>((len + max_payload() - 1) / max_payload());
+    h[frame_header::FRAG_IDX] = 0;
     d_hdr = h;
     d_pkt_left = len;
+    return true;
 }
 
 void ofdm_mod_cc_impl::start_frame(uint64_t buf_offset)
 {
     // d_buf starts at output offset buf_offset; the frame begins where the buffer ends now
     add_item_tag(0, buf_offset + d_buf.size(), pmt::intern("frame_start"),
-                 pmt::from_long(d_seq & 0x7ff));
+                 pmt::from_long(d_seq & frame_header::max_value(frame_header::SEQ)));
     d_frag_left = std::min<long>(max_payload(), d_pkt_left);
     d_pkt_left -= d_frag_left;
-    d_hdr.payload_len = static_cast<unsigned>(d_frag_left);
-    d_hdr.seq = d_seq++ & 0x7ff;
+    d_hdr[frame_header::PAYLOAD_LEN] = static_cast<unsigned>(d_frag_left);
+    d_hdr[frame_header::SEQ] = d_seq++ & frame_header::max_value(frame_header::SEQ);
     d_frame_power = d_frame_peak = 0;
     d_frame_samples = 0;
     d_sym = 0;
@@ -174,7 +171,7 @@ void ofdm_mod_cc_impl::end_frame()
         d_papr_max = std::max(d_papr_max, papr);
     }
     d_frames++;
-    d_hdr.frag_idx++;
+    d_hdr[frame_header::FRAG_IDX]++;
 }
 
 int ofdm_mod_cc_impl::general_work(int noutput_items,
@@ -213,15 +210,22 @@ int ofdm_mod_cc_impl::general_work(int noutput_items,
             d_stray += t.offset - base - consumed;
             consumed = static_cast<int>(t.offset - base);
             const long len = pmt::is_integer(t.value) ? pmt::to_long(t.value) : -1;
-            if (len <= 0 || (len + max_payload() - 1) / max_payload() > 4095) {
-                d_logger->error("packet length {} is not in 1..{}: dropped", len,
-                                4095L * max_payload());
+            const long max_len =
+                long(frame_header::max_value(frame_header::FRAG_COUNT)) * max_payload();
+            if (len <= 0 || len > max_len) {
+                d_logger->error("packet length {} is not in 1..{}: dropped", len, max_len);
+                d_rejected++;
                 d_stray++;
                 consumed++;
                 continue;
             }
             get_tags_in_range(tags, 0, t.offset, t.offset + 1);
-            start_packet(len, tags);
+            if (!start_packet(len, tags)) {
+                d_rejected++; // its samples follow as stray ones
+                d_stray++;
+                consumed++;
+                continue;
+            }
             d_pkt_offset = t.offset;
             if (d_frames == 0) // silence before the very first frame, so a receiver sees it begin
                 d_buf.insert(d_buf.end(), lead_in(), gr_complex(0));

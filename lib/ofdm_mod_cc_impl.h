@@ -8,7 +8,7 @@
 #ifndef INCLUDED_JSCC_OFDM_MOD_CC_IMPL_H
 #define INCLUDED_JSCC_OFDM_MOD_CC_IMPL_H
 
-#include "frame_header.h"
+#include <gnuradio/jscc/frame_header.h>
 #include "ofdm_layout.h"
 #include <gnuradio/fft/fft.h>
 #include <gnuradio/jscc/ofdm_mod_cc.h>
@@ -37,10 +37,10 @@ private:
     double d_frame_power = 0, d_frame_peak = 0;
     long d_frame_samples = 0;
 
-    uint64_t d_frames = 0, d_stray = 0, d_truncated = 0, d_clipped = 0, d_payload_samples = 0;
+    uint64_t d_frames = 0, d_stray = 0, d_truncated = 0, d_rejected = 0, d_clipped = 0, d_payload_samples = 0;
     double d_papr_sum = 0, d_papr_max = 0;
 
-    void start_packet(long len, const std::vector<tag_t>& tags);
+    bool start_packet(long len, const std::vector<tag_t>& tags);
     void start_frame(uint64_t buf_offset);
     void add_symbol(const gr_complex* data, int n);
     void end_frame();
@@ -67,6 +67,7 @@ public:
     double clipped_fraction() const override;
     uint64_t stray_samples() const override { return d_stray; }
     uint64_t truncated() const override { return d_truncated; }
+    uint64_t rejected() const override { return d_rejected; }
 };
 
 } // namespace jscc

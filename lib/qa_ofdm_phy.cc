@@ -6,10 +6,11 @@
  */
 
 #include "complex_noise.h"
-#include "frame_header.h"
+#include <gnuradio/jscc/frame_header.h>
 #include "ofdm_equalizer.h"
 #include "ofdm_layout.h"
 #include <boost/test/unit_test.hpp>
+#include <algorithm>
 #include <cmath>
 #include <set>
 
@@ -19,25 +20,32 @@ namespace jscc {
 static frame_header sample_header()
 {
     frame_header h;
-    h.frame_type = frame_header::DIGITAL;
-    h.bits_per_symbol = 4;
-    h.model_id = 0xa5;
-    h.image_id = 0xbeef;
-    h.frag_idx = 4094;
-    h.frag_count = 4095;
-    h.payload_len = 65535;
-    h.seq = 2047;
-    h.height = 4095;
-    h.width = 17;
+    // every field at a value that exercises its top bit where it can
+    for (int f = 0; f < frame_header::N_FIELDS; f++)
+        h.v[f] = frame_header::max_value(static_cast<frame_header::field>(f)) - f;
+    h[frame_header::FRAME_TYPE] = frame_header::DIGITAL;
+    h[frame_header::BITS_PER_SYMBOL] = 4;
     return h;
 }
 
 static bool same(const frame_header& a, const frame_header& b)
 {
-    return a.frame_type == b.frame_type && a.bits_per_symbol == b.bits_per_symbol &&
-           a.model_id == b.model_id && a.image_id == b.image_id && a.frag_idx == b.frag_idx &&
-           a.frag_count == b.frag_count && a.payload_len == b.payload_len && a.seq == b.seq &&
-           a.height == b.height && a.width == b.width;
+    return std::equal(a.v, a.v + frame_header::N_FIELDS, b.v);
+}
+
+BOOST_AUTO_TEST_CASE(test_header_fields_do_not_wrap)
+{
+    frame_header h;
+    BOOST_CHECK(h.set(frame_header::WIDTH, 65535));
+    BOOST_CHECK(!h.set(frame_header::WIDTH, 65536)); // refused, not wrapped to 0
+    BOOST_CHECK(!h.set(frame_header::HEIGHT, -1));
+    BOOST_CHECK_EQUAL(h[frame_header::WIDTH], 65535u);
+    BOOST_CHECK_EQUAL(frame_header::find("chunk_count"), int(frame_header::CHUNK_COUNT));
+    BOOST_CHECK_EQUAL(frame_header::find("nonsense"), -1);
+    int bits = 0;
+    for (const auto& f : frame_header::FIELDS)
+        bits += f.bits;
+    BOOST_CHECK_EQUAL(bits, frame_header::FIELD_BITS);
 }
 
 BOOST_AUTO_TEST_CASE(test_header_roundtrip_and_crc)
@@ -56,7 +64,7 @@ BOOST_AUTO_TEST_CASE(test_header_roundtrip_and_crc)
 
 BOOST_AUTO_TEST_CASE(test_header_slots_cover_every_coded_bit)
 {
-    for (int n_slots : { 252, 288, 768, 1000 }) {
+    for (int n_slots : { frame_header::CODED_BITS, 336, 768, 1000 }) {
         std::set<int> seen;
         for (int t = 0; t < n_slots; t++)
             seen.insert(frame_header::slot_bit(t, n_slots));
@@ -71,7 +79,7 @@ BOOST_AUTO_TEST_CASE(test_viterbi_corrects_noise)
     complex_noise noise(3);
     const float sigma = std::sqrt(std::pow(10.0f, -0.1f) / 2); // real noise std
     int ok = 0, raw_errors = 0;
-    const int trials = 200, slots = 288;
+    const int trials = 200, slots = 336;
     for (int tr = 0; tr < trials; tr++) {
         const auto coded = h.encode(slots);
         std::vector<float> llr(slots);
@@ -93,7 +101,7 @@ BOOST_AUTO_TEST_CASE(test_layout_geometry)
     ofdm_layout L(64, 16, 52, 4);
     BOOST_CHECK_EQUAL(L.n_data(), 48);
     BOOST_CHECK_EQUAL(L.pilots.size(), 4u);
-    BOOST_CHECK_EQUAL(L.header_symbols(), 6); // 252 coded bits on 48 carriers
+    BOOST_CHECK_EQUAL(L.header_symbols(), 7); // 322 coded bits on 48 carriers
     double p = 0;
     for (auto v : L.preamble_time)
         p += std::norm(v);

@@ -28,8 +28,6 @@ public:
                      gr_vector_int& ninput_items,
                      gr_vector_const_void_star& input_items,
                      gr_vector_void_star& output_items) override;
-    //! LLRs of one PAM coordinate y carrying m Gray bits (1 for BPSK).
-    static void pam_llr(float y, int m, float norm, float rel, float* llr);
 };
 
 } // namespace jscc

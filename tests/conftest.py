@@ -20,6 +20,11 @@ def shipped_models():
     return sorted(d for d in os.listdir(MODELS) if os.path.isfile(os.path.join(MODELS, d, "model.json")))
 
 
+def learned_models():
+    """Shipped models with ONNX graphs (Deep JSCC so far)."""
+    return [n for n in shipped_models() if card(n)["codec"] == "deepjscc"]
+
+
 def card(name):
     with open(os.path.join(MODELS, name, "model.json")) as f:
         return json.load(f)

@@ -55,9 +55,9 @@ def test_gnuradio_loopback_matches_model_level_evaluation(channel):
     (different noise draws, so both average several realizations)."""
     from gnuradio.jscc.codecs import DeepJSCC
     from gnuradio.jscc.imageio import load_rgb
-    from gnuradio.jscc.loopback import deepjscc_loopback
+    from gnuradio.jscc.link.loopback import deepjscc_loopback
     from gnuradio.jscc.metrics import psnr
-    from gnuradio.jscc import sim
+    from gnuradio.jscc.channels import sim
     path = os.path.join(EXAMPLE_IMAGES, "kodim23.png")
     n = 6 if channel == "awgn" else 40
     snr = 7.0
@@ -67,8 +67,8 @@ def test_gnuradio_loopback_matches_model_level_evaluation(channel):
     gr_psnr = [r["psnr_db"] for r in results]
     assert len(gr_psnr) == n
     codec, img, rng = DeepJSCC(DEFAULT_MODEL), load_rgb(path), np.random.default_rng(5)
-    x = codec.encode(img)
-    ref = [psnr(img, codec.decode(sim.apply(channel, x, snr, rng), 512, 768)) for _ in range(n)]
+    x = codec.encode_symbols(img)
+    ref = [psnr(img, codec.decode_symbols(sim.apply(channel, x, snr, rng), 512, 768)) for _ in range(n)]
     tol = 0.2 if channel == "awgn" else 1.0  # fading: 40 draws of |h| leave a larger sampling error
     assert abs(np.mean(gr_psnr) - np.mean(ref)) < tol, (np.mean(gr_psnr), np.mean(ref))
 

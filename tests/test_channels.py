@@ -113,7 +113,7 @@ def test_rayleigh_rejects_bad_arguments():
 
 
 def test_numpy_channels_match_definitions():
-    from gnuradio.jscc import sim
+    from gnuradio.jscc.channels import sim
     rng = np.random.default_rng(2)
     x = np.ones(500_000, np.complex64)
     assert abs(10 * np.log10(1 / np.mean(np.abs(sim.awgn(x, 7.0, rng) - x) ** 2)) - 7.0) < 0.1

@@ -15,13 +15,13 @@ from gnuradio.jscc.models import ModelError, find_model
 
 
 def test_symbols_are_power_normalised(codec, kodim23):
-    s = codec.encode(kodim23)
+    s = codec.encode_symbols(kodim23)
     assert s.dtype == np.complex64 and s.size == codec.n_symbols(512, 768) == 512 * 768 * 3 // codec.kn // 1
     assert abs(np.mean(np.abs(s) ** 2) - 1) < 1e-3
 
 
 def test_noiseless_round_trip_is_a_real_reconstruction(codec, kodim23):
-    y = codec.decode(codec.encode(kodim23), 512, 768)
+    y = codec.decode_symbols(codec.encode_symbols(kodim23), 512, 768)
     assert y.shape == kodim23.shape and y.dtype == np.uint8
     assert psnr(kodim23, y) > 20  # a trained model, not noise (noise gives ~ 8 dB)
 
@@ -29,9 +29,9 @@ def test_noiseless_round_trip_is_a_real_reconstruction(codec, kodim23):
 @pytest.mark.parametrize("shape", [(8, 8), (4097, 3), (1, 1), (33, 65), (5, 4)])
 def test_any_image_size(codec, shape):
     img = np.random.default_rng(0).integers(0, 256, (*shape, 3), dtype=np.uint8)
-    s = codec.encode(img)
+    s = codec.encode_symbols(img)
     assert s.size == codec.n_symbols(*shape) == codec.c // 2 * -(-shape[0] // 4) * -(-shape[1] // 4)
-    assert codec.decode(s, *shape).shape == (*shape, 3)
+    assert codec.decode_symbols(s, *shape).shape == (*shape, 3)
 
 
 def test_grayscale_rgba_and_palette_inputs(codec, tmp_path):
@@ -48,7 +48,7 @@ def test_grayscale_rgba_and_palette_inputs(codec, tmp_path):
     a = load_rgb(tmp_path / "a.png")
     assert (a[:8] == 255).all() and (a[8:] == [200, 0, 0]).all()
     assert load_rgb(tmp_path / "p.gif").shape == (32, 64, 3)
-    assert codec.encode(g).size == codec.n_symbols(32, 64)
+    assert codec.encode_symbols(g).size == codec.n_symbols(32, 64)
 
 
 def test_unreadable_images_raise_clear_errors(tmp_path):
@@ -67,7 +67,7 @@ def test_unreadable_images_raise_clear_errors(tmp_path):
 def test_decode_wrong_length_raises_and_fit_length_repairs(codec):
     n = codec.n_symbols(16, 16)
     with pytest.raises(ValueError, match="expected"):
-        codec.decode(np.zeros(n - 1, np.complex64), 16, 16)
+        codec.decode_symbols(np.zeros(n - 1, np.complex64), 16, 16)
     x = np.ones(n - 5, np.complex64)
     x[0] = np.nan
     y, missing, extra, nonfinite = fit_length(x, n)
@@ -100,9 +100,9 @@ def test_missing_and_wrong_models(tmp_path):
 
 def test_encoder_only_codec_checks_but_skips_the_decoder(kodim23, tmp_path):
     enc = DeepJSCC(DEFAULT_MODEL, threads=1, parts=("encoder",))
-    assert enc.encode(kodim23).size == enc.n_symbols(512, 768)
+    assert enc.encode_symbols(kodim23).size == enc.n_symbols(512, 768)
     with pytest.raises(RuntimeError, match="decoder not loaded"):
-        enc.decode(np.zeros(enc.n_symbols(8, 8), np.complex64), 8, 8)
+        enc.decode_symbols(np.zeros(enc.n_symbols(8, 8), np.complex64), 8, 8)
     half = tmp_path / "half"
     shutil.copytree(os.path.join(MODELS, DEFAULT_MODEL), half)
     os.remove(half / "decoder.onnx")

@@ -23,6 +23,8 @@ def test_every_block_has_a_yml():
               "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu",
               "ofdm_mod_cc", "ofdm_sync_cc", "ofdm_demod_cc", "soft_demapper_cf", "ofdm_tx", "ofdm_rx", "qam_mapper",
               "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx", "image_view",
+              "codec_encoder", "codec_encode_pdu", "codec_decoder", "codec_decode_pdu", "chunk_fec_encoder",
+              "chunk_fec_decoder", "codec_ofdm_tx", "codec_ofdm_rx",
               "ldpc_encoder_pdu", "ldpc_decoder_pdu"}
     assert ids == public
 
@@ -56,7 +58,8 @@ def test_examples_compile(path, tmp_path):
     compile_grc(path, tmp_path)
 
 
-@pytest.mark.parametrize("name", ["loopback_deepjscc", "loopback_deepjscc_pdu", "loopback_ofdm_deepjscc"])
+@pytest.mark.parametrize("name", ["loopback_deepjscc", "loopback_deepjscc_pdu", "loopback_ofdm_deepjscc",
+                                  "loopback_ofdm_jpeg2000_ldpc"])
 def test_compiled_loopback_runs_headless(name, tmp_path):
     py = compile_grc(os.path.join(ROOT, "examples", name + ".grc"), tmp_path)
     spec = importlib.util.spec_from_file_location(name, py)

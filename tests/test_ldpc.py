@@ -6,7 +6,7 @@ import pytest
 from conftest import rng, run_app
 
 from gnuradio import jscc
-from gnuradio.jscc import ldpc_sim
+from gnuradio.jscc.coding import ldpc_sim
 
 CODES = jscc.ldpc_codes()
 # (n, k, base graph, Z, fillers): the construction docs/ldpc.md derives
@@ -179,7 +179,7 @@ def test_pdu_blocks_in_a_flowgraph():
     bad = [pmt.intern("junk"), pmt.cons(pmt.make_dict(), to_pmt(info[:-1])),
            pmt.cons(pmt.make_dict(), to_pmt(info.astype(np.float32)))]
     out = run_msgs(enc, bad + [good], 1)
-    assert len(out) == 1 and enc.errors() == 3 and enc.codewords() == 3
+    assert len(out) == 1 and enc.dropped() == 3 and enc.codewords() == 3
     coded = to_numpy(pmt.cdr(out[0]))
     assert M.to_dict(pmt.car(out[0]))["image_id"] == 7
     assert np.array_equal(coded, code.encode_batch(info.reshape(3, -1)).ravel())
@@ -189,7 +189,7 @@ def test_pdu_blocks_in_a_flowgraph():
     dec = jscc.ldpc_decoder_pdu(name, 30, 2)
     bad = [pmt.cons(pmt.make_dict(), to_pmt(llr[:-1])), pmt.cons(pmt.make_dict(), to_pmt(coded)), pmt.PMT_NIL]
     out = run_msgs(dec, bad + [pmt.cons(pmt.car(good), to_pmt(llr))], 1)
-    assert len(out) == 1 and dec.errors() == 3 and dec.codewords() == 3 and dec.failed() == 1
+    assert len(out) == 1 and dec.dropped() == 3 and dec.codewords() == 3 and dec.failed() == 1
     d = M.to_dict(pmt.car(out[0]))
     assert d["image_id"] == 7 and d["ldpc_ok"] is False and d["ldpc_failed"] == 1 and 1 <= d["ldpc_iterations"]
     bits = to_numpy(pmt.cdr(out[0])).reshape(3, -1)

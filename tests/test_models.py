@@ -3,12 +3,13 @@ import os
 
 import numpy as np
 import pytest
-from conftest import EXAMPLE_IMAGES, MODELS, card, shipped_models
+from conftest import EXAMPLE_IMAGES, MODELS, card, learned_models as shipped_models
 
 from gnuradio.jscc.codecs import DeepJSCC
 
 REQUIRED = ["name", "codec", "architecture", "c", "kn", "k_over_n", "channel", "snr_train_db", "training_data",
-            "steps", "wall_time_min", "train_command", "export_command", "onnx_parity_max_abs_diff", "kodak"]
+            "steps", "wall_time_min", "train_command", "export_command", "onnx_parity_max_abs_diff", "kodak",
+            "model_id"]
 
 
 def test_required_models_are_shipped():
@@ -56,9 +57,9 @@ def test_loads_and_no_cliff(name):
     codec = DeepJSCC(os.path.join(MODELS, name), threads=1)
     from gnuradio.jscc.imageio import load_rgb
     from gnuradio.jscc.metrics import psnr
-    from gnuradio.jscc import sim
+    from gnuradio.jscc.channels import sim
     img = load_rgb(os.path.join(EXAMPLE_IMAGES, "kodim05.png"))
-    x = codec.encode(img)
+    x = codec.encode_symbols(img)
     rng = np.random.default_rng(0)
-    q = [psnr(img, codec.decode(sim.awgn(x, s, rng), *img.shape[:2])) for s in (-2, 1, 10, 19)]
+    q = [psnr(img, codec.decode_symbols(sim.awgn(x, s, rng), *img.shape[:2])) for s in (-2, 1, 10, 19)]
     assert q == sorted(q) and q[0] > 15  # graceful: quality rises with SNR and never collapses

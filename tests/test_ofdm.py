@@ -12,12 +12,12 @@ from scipy.special import erfc
 from scipy.optimize import brentq
 
 from gnuradio import jscc
-from gnuradio.jscc import phy_eval
-from gnuradio.jscc.channel import channel_sim
-from gnuradio.jscc.frame_reassembler import frame_reassembler
-from gnuradio.jscc.ofdm import OfdmParams, ofdm_rx, ofdm_tx
+from gnuradio.jscc.phy import phy_eval
+from gnuradio.jscc.channels.channel_sim import channel_sim
+from gnuradio.jscc.link.chunk_reassembler import frame_reassembler
+from gnuradio.jscc.phy.ofdm import OfdmParams, ofdm_rx, ofdm_tx
 from gnuradio.jscc.pmtio import to_numpy, to_pmt
-from gnuradio.jscc.qam import qam_map
+from gnuradio.jscc.coding.qam import qam_map
 
 P = OfdmParams()
 
@@ -78,7 +78,7 @@ def genie_zf_snr_db(taps, snr_db):
     ("multipath", dict(kind="multipath", snr_db=20, rms_delay=1.0, n_taps=10, seed=4), None),
     ("sro", dict(kind="awgn", snr_db=20, sro_ppm=40, cfo=0.1), 15.0),
     ("phase noise", dict(kind="awgn", snr_db=20, phase_noise=0.02, phase_noise_alpha=0.05), 14.0),
-    ("rayleigh", dict(kind="rayleigh", snr_db=20, fading_block=3000, seed=7), 3.0),
+    ("block-fading", dict(kind="block-fading", snr_db=20, fading_block=3000, seed=7), 3.0),
 ])
 def test_sync_and_equalisation_under_impairment(name, ch, min_snr):
     frames, payload = phy_eval.make_frames(12, P, seed=11)
@@ -88,7 +88,7 @@ def test_sync_and_equalisation_under_impairment(name, ch, min_snr):
     rows = phy_eval.frame_results(y, tags, payload)
     if min_snr is None:  # multipath: ZF cannot beat the genie; it must come within 1.5 dB of it
         min_snr = genie_zf_snr_db(chan.taps, ch["snr_db"]) - 1.5
-    if name == "rayleigh":  # deep fades may lose a frame; most must pass
+    if name == "block-fading":  # deep fades may lose a frame; most must pass
         assert len(rows) >= 9, stats
     else:
         assert len(rows) == 12, (name, stats)
@@ -275,16 +275,16 @@ def test_reassembly_zero_fills_lost_fragments_and_times_out():
     assert to_numpy(pmt.cdr(out[6])).size == 6
     st = ra.stats()
     assert st["complete"] == 1 and st["incomplete"] == 2 and st["lost_fragments"] == 2
-    assert st["timed_out"] == 1 and st["duplicates"] == 1 and st["bad_frames"] == 1
+    assert st["timed_out"] == 1 and st["duplicates"] == 1 and st["dropped"] == 1
 
 
 def test_image_survives_a_lost_frame_zero_filled(kodim23):
     """One frame of an image wiped out on the air: the receiver times the image out, zero-fills the
     lost fragment, reports it, and the image still decodes close to the undamaged one."""
-    from gnuradio.jscc.image_sink import image_sink
-    from gnuradio.jscc.image_source import image_source
-    from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
-    from gnuradio.jscc.radio import then_silence
+    from gnuradio.jscc.blocks.image_sink import image_sink
+    from gnuradio.jscc.blocks.image_source import image_source
+    from gnuradio.jscc.link.codec_ofdm import deepjscc_ofdm_rx, deepjscc_ofdm_tx
+    from gnuradio.jscc.phy.radio import then_silence
     from conftest import EXAMPLE_IMAGES
     import os
     path = os.path.join(EXAMPLE_IMAGES, "kodim23.png")
@@ -358,7 +358,7 @@ def test_qam_mapper_channel_sim_and_demapper_reject_bad_input():
 
 def test_deepjscc_ofdm_halves_reject_a_missing_model():
     from gnuradio.jscc.models import ModelError
-    from gnuradio.jscc.ofdm_link import deepjscc_ofdm_rx, deepjscc_ofdm_tx
+    from gnuradio.jscc.link.codec_ofdm import deepjscc_ofdm_rx, deepjscc_ofdm_tx
     for make in (deepjscc_ofdm_tx, deepjscc_ofdm_rx):
         with pytest.raises(ModelError):
             make(model="no-such-model")

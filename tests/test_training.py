@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import EXAMPLE_IMAGES, MODELS, run_app, shipped_models
+from conftest import EXAMPLE_IMAGES, MODELS, ROOT, run_app, learned_models as shipped_models
 
 torch = pytest.importorskip("torch", reason="training tests need torch (make test installs requirements-train.txt)")
 from gnuradio.jscc.training.channels import AWGN, RayleighKnownPhase  # noqa: E402
@@ -96,7 +96,7 @@ def test_shipped_onnx_matches_pytorch(name, kodim23):
     with torch.no_grad():
         ref = m.decoder(m.encoder(x)).round().clamp(0, 255).numpy()[0].transpose(1, 2, 0)
     codec = OrtCodec(os.path.join(MODELS, name), threads=1)
-    out = codec.decode(codec.encode(kodim23), 512, 768)
+    out = codec.decode_symbols(codec.encode_symbols(kodim23), 512, 768)
     assert np.abs(out.astype(float) - ref).max() <= 1  # uint8 rounding of values within 1e-3 of each other
 
 
@@ -120,3 +120,31 @@ def test_training_command_runs_and_resumes(tmp_path):
     assert r.returncode == 0, r.stderr
     card = json.loads((tmp_path / "models" / "tiny" / "model.json").read_text())
     assert card["kn"] == 12 and card["c"] == 8 and card["steps"] == 4 and card["channel"].startswith("rayleigh")
+
+
+def test_training_runs_under_torchrun_ddp(tmp_path):
+    """The same command under torchrun with 2 CPU processes (gloo): one checkpoint with both
+    processes' crop generators, resumable, and a batch that does not split is refused."""
+    import subprocess
+    import sys
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(3):
+        shutil.copy(os.path.join(EXAMPLE_IMAGES, "kodim05.png"), data / f"img{i}.png")
+    run = tmp_path / "run"
+    torchrun = os.path.join(os.path.dirname(sys.executable), "torchrun")
+    cmd = [torchrun, "--nproc-per-node", "2", "--master-port", "29517", os.path.join(ROOT, "apps", "train_deepjscc.py"),
+           "--kn", "12", "--snr", "5", "--data", str(data), "--out", str(run), "--batch", "4", "--crop", "64",
+           "--val-every", "2", "--ckpt-every", "2", "--threads", "1", "--bf16"]
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    r = subprocess.run(cmd + ["--steps", "2"], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
+    assert "2 processes" in r.stdout
+    r = subprocess.run(cmd + ["--steps", "4"], capture_output=True, text=True, timeout=300, env=env)
+    assert r.returncode == 0 and "resumed at step 2" in r.stdout, r.stdout[-2000:] + r.stderr[-2000:]
+    ck = torch.load(run / "checkpoint.pt", weights_only=False)
+    assert ck["step"] == 4 and ck["world"] == 2 and len(ck["np_rng"]) == 2
+    assert json.loads((run / "run.json").read_text())["processes"] == 2
+    with pytest.raises(subprocess.CalledProcessError):  # a batch that does not split over the processes
+        subprocess.run(cmd + ["--steps", "6", "--batch", "3"], capture_output=True, text=True, timeout=300, env=env,
+                       check=True)

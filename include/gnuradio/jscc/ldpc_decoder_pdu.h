@@ -23,7 +23,7 @@ namespace jscc {
  * \ingroup jscc
  *
  * Ports "in" and "out". Anything else (not a PDU, not f32, wrong length) is logged, counted
- * in errors() and dropped. grc/jscc_ldpc_decoder_pdu.block.yml documents it.
+ * (dropped()) and discarded; the block keeps serving. grc/jscc_ldpc_decoder_pdu.block.yml documents it.
  */
 class JSCC_API ldpc_decoder_pdu : virtual public gr::block
 {
@@ -35,7 +35,7 @@ public:
      */
     static sptr make(const std::string& code = "8192-1/2", int max_iter = 50, int threads = 1);
     //! Messages dropped.
-    virtual uint64_t errors() const = 0;
+    virtual uint64_t dropped() const = 0;
     //! Codewords decoded, and of those the ones that failed.
     virtual uint64_t codewords() const = 0;
     virtual uint64_t failed() const = 0;

@@ -22,7 +22,7 @@ namespace jscc {
  * \ingroup jscc
  *
  * Ports "in" and "out". Anything else (not a PDU, not u8, wrong length) is logged, counted
- * in errors() and dropped. grc/jscc_ldpc_encoder_pdu.block.yml documents it.
+ * (dropped()) and discarded; the block keeps serving. grc/jscc_ldpc_encoder_pdu.block.yml documents it.
  */
 class JSCC_API ldpc_encoder_pdu : virtual public gr::block
 {
@@ -31,7 +31,7 @@ public:
     //! \p code one of ldpc_code::names().
     static sptr make(const std::string& code = "8192-1/2");
     //! Messages dropped.
-    virtual uint64_t errors() const = 0;
+    virtual uint64_t dropped() const = 0;
     //! Codewords encoded.
     virtual uint64_t codewords() const = 0;
 };

@@ -26,9 +26,11 @@ namespace jscc {
  * with pilots, then \p gap zero samples (docs/ofdm_frame.md). The very first frame is
  * preceded by max(gap, fft_len) zeros.
  *
- * Header fields come from tags on the packet's first item: "frame_type" (0 analog,
- * 1 digital), "bits_per_symbol" (0, 1, 2, 4, 6), "model_id", "image_id", "height",
- * "width" (integers); missing ones are 0 (image_id: a running count).
+ * Header fields come from tags of the same names on the packet's first item (the field
+ * table frame_header::FIELDS: "frame_type", "bits_per_symbol", "fec", "model_id",
+ * "image_id", "chunk", "chunk_count", "height", "width"; integers); missing ones are 0
+ * (chunk_count 1, image_id a running count). A packet whose tag value does not fit its
+ * field is dropped whole and counted (rejected()): nothing is sent wrapped.
  *
  * Output power: unit-power payload symbols give unit average power over the frame
  * (gaps excluded), times \p amplitude. With \p clip_db > 0 payload samples whose
@@ -69,6 +71,9 @@ public:
     //! Input samples outside any packet (dropped) and packets cut short by the next one.
     virtual uint64_t stray_samples() const = 0;
     virtual uint64_t truncated() const = 0;
+    //! Packets dropped whole: a length beyond what the header's fragment count can carry,
+    //! or a tag value that does not fit its header field (nothing is sent wrapped).
+    virtual uint64_t rejected() const = 0;
 };
 
 } // namespace jscc

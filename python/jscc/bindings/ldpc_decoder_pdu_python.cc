@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ldpc_decoder_pdu.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(dd0052c3b3e57d97e6b20dbdf0fce871)                     */
+/* BINDTOOL_HEADER_FILE_HASH(6e3d78f181b819d1cfb9c490c5368d9e)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
@@ -30,7 +30,7 @@ void bind_ldpc_decoder_pdu(py::module& m)
         m, "ldpc_decoder_pdu", D(ldpc_decoder_pdu))
 
         .def(py::init(&ldpc_decoder_pdu::make), py::arg("code") = "8192-1/2", py::arg("max_iter") = 50, py::arg("threads") = 1, D(ldpc_decoder_pdu, make))
-        .def("errors", &ldpc_decoder_pdu::errors, "Messages dropped.")
+        .def("dropped", &ldpc_decoder_pdu::dropped, "Messages dropped.")
         .def("codewords", &ldpc_decoder_pdu::codewords, "Codewords processed.")
         .def("failed", &ldpc_decoder_pdu::failed, "Codewords whose syndrome was not satisfied.");
 }

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ldpc_encoder_pdu.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(ccc8f14cabc8f968bbc5fec26536be30)                     */
+/* BINDTOOL_HEADER_FILE_HASH(c148881a86aadd51e1a62147885179b7)                     */
 /***********************************************************************************/
 
 #include <pybind11/pybind11.h>
@@ -30,6 +30,6 @@ void bind_ldpc_encoder_pdu(py::module& m)
         m, "ldpc_encoder_pdu", D(ldpc_encoder_pdu))
 
         .def(py::init(&ldpc_encoder_pdu::make), py::arg("code") = "8192-1/2", D(ldpc_encoder_pdu, make))
-        .def("errors", &ldpc_encoder_pdu::errors, "Messages dropped.")
+        .def("dropped", &ldpc_encoder_pdu::dropped, "Messages dropped.")
         .def("codewords", &ldpc_encoder_pdu::codewords, "Codewords processed.");
 }

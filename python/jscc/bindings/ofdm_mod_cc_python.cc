@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_mod_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(1142423851b072c8655aed75e102135b)                     */
+/* BINDTOOL_HEADER_FILE_HASH(1fd266ae0a47d6f44706e05b5ef718dc)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -42,5 +42,6 @@ void bind_ofdm_mod_cc(py::module& m)
         .def("clipped_fraction", &ofdm_mod_cc::clipped_fraction, D(ofdm_mod_cc, clipped_fraction))
         .def("stray_samples", &ofdm_mod_cc::stray_samples, D(ofdm_mod_cc, stray_samples))
         .def("truncated", &ofdm_mod_cc::truncated, D(ofdm_mod_cc, truncated))
+        .def("rejected", &ofdm_mod_cc::rejected, D(ofdm_mod_cc, rejected))
         .def("frame_len", &ofdm_mod_cc::frame_len, py::arg("n_payload"), D(ofdm_mod_cc, frame_len));
 }

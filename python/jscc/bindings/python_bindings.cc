@@ -27,6 +27,8 @@ namespace py = pybind11;
     void bind_ofdm_sync_cc(py::module& m);
     void bind_ofdm_demod_cc(py::module& m);
     void bind_soft_demapper_cf(py::module& m);
+    void bind_frame_header(py::module& m);
+    void bind_qam(py::module& m);
     void bind_ldpc_code(py::module& m);
     void bind_ldpc_encoder_pdu(py::module& m);
     void bind_ldpc_decoder_pdu(py::module& m);
@@ -65,6 +67,8 @@ PYBIND11_MODULE(jscc_python, m)
     bind_ofdm_sync_cc(m);
     bind_ofdm_demod_cc(m);
     bind_soft_demapper_cf(m);
+    bind_frame_header(m);
+    bind_qam(m);
     bind_ldpc_code(m);
     bind_ldpc_encoder_pdu(m);
     bind_ldpc_decoder_pdu(m);

@@ -1,4 +1,11 @@
-"""Codec cores: numpy + onnxruntime objects with no GNU Radio inside, shared by blocks and apps."""
-from .deepjscc import DeepJSCC
+"""Codec cores: numpy + inference-engine objects with no GNU Radio inside, shared by blocks and apps.
 
-__all__ = ["DeepJSCC"]
+base (Chunk, Codec, Decoded), registry (card "codec" field -> class), deepjscc, classical.
+"""
+from .base import BYTES, SYMBOLS, Chunk, Codec, Decoded  # noqa: F401
+from .registry import codec_class, codec_names, load, register  # noqa: F401
+from .deepjscc import DeepJSCC  # noqa: F401
+from . import classical  # noqa: F401  (registers jpeg, jpeg2000, webp, jpegxl, avif)
+
+__all__ = ["BYTES", "SYMBOLS", "Chunk", "Codec", "Decoded", "DeepJSCC", "codec_class", "codec_names", "load",
+           "register"]

@@ -4,55 +4,61 @@ Symbol layout (shared with training.channels): the encoder's latent has c maps o
 ceil(H/4) x ceil(W/4); symbol j = latent[j] + 1j * latent[j + c/2] flattened in
 (map, row, column) order, so an image carries c/2 * ceil(H/4) * ceil(W/4) symbols.
 Images whose sides are not multiples of 4 are edge-padded and cropped back.
+One SYMBOLS chunk per image.
 """
 import os
 
 import numpy as np
 
-from .. import ort
-from ..imageio import to_rgb
-from ..models import ModelError, find_model, load_card
+from .. import engines
+from ..models import ModelError
+from .base import SYMBOLS, Chunk, Codec, Decoded
+from .registry import register
 
 CODEC = "deepjscc"
 
 
-class DeepJSCC:
-    def __init__(self, model, threads=0, parts=("encoder", "decoder")):
-        """parts: which ONNX graphs to load (a transmitter needs only the encoder). Both files must exist."""
-        self.path = find_model(model)
-        self.card = load_card(self.path)
-        if self.card.get("codec") != CODEC:
-            raise ModelError(f"{self.path} is a {self.card.get('codec')!r} model, not {CODEC}")
-        if not parts or set(parts) - {"encoder", "decoder"}:
-            raise ValueError(f"parts must name 'encoder' and/or 'decoder', not {parts!r}")
-        self.name = self.card.get("name", os.path.basename(self.path))
-        self.c = int(self.card["c"])
-        self.kn = int(self.card["kn"])
+@register
+class DeepJSCC(Codec):
+    codec = CODEC
+    kind = SYMBOLS
+
+    def __init__(self, model, threads=0, parts=("encoder", "decoder"), engine="auto"):
+        super().__init__(model, threads, parts, engine)
+        self.c = self.card_field("c")
+        self.kn = self.card_field("kn")
+        if self.c <= 0 or self.c % 2:
+            raise ModelError(f"model {self.name}: c = {self.c} must be a positive even number")
         self._sessions = {}
         for part in ("encoder", "decoder"):
             path = os.path.join(self.path, part + ".onnx")
             try:
-                if part in parts:
-                    self._sessions[part] = ort.session(path, threads)
+                if part in self.parts:
+                    self._sessions[part] = engines.session(path, engine, threads, self.card, part)
                 elif not os.path.isfile(path):
                     raise FileNotFoundError(f"ONNX model file {path} does not exist")
-            except (FileNotFoundError, ValueError) as e:
+            except (FileNotFoundError, engines.EngineError) as e:
                 raise ModelError(f"model {self.name}: {e}") from None
         self._check_io()
 
     def _check_io(self):
         want = {"encoder": (3, self.c), "decoder": (self.c, 3)}  # (input, output) channels
         for part, sess in self._sessions.items():
-            i, o = sess.get_inputs()[0], sess.get_outputs()[0]
-            if (i.shape[1], o.shape[1]) != want[part]:
-                raise ModelError(f"model {self.name}: {part}.onnx maps {i.shape} -> {o.shape}, "
+            i, o = sess.input_shape, sess.output_shape
+            if len(i) != 4 or len(o) != 4 or (i[1], o[1]) != want[part]:
+                raise ModelError(f"model {self.name}: {part}.onnx maps {i} -> {o}, "
                                  f"which does not match the card (c = {self.c})")
+
+    @property
+    def engines(self):
+        """The engine running each loaded graph, e.g. {"encoder": "openvino-bf16"}."""
+        return {part: s.name for part, s in self._sessions.items()}
 
     def _run(self, part, x):
         sess = self._sessions.get(part)
         if sess is None:
             raise RuntimeError(f"{part} not loaded (parts={tuple(self._sessions)})")
-        return sess.run(None, {sess.get_inputs()[0].name: x})[0]
+        return sess.run(x)
 
     @staticmethod
     def latent_hw(height, width):
@@ -62,9 +68,24 @@ class DeepJSCC:
         h, w = self.latent_hw(height, width)
         return self.c // 2 * h * w
 
-    def encode(self, img):
+    # --- the codec interface: one SYMBOLS chunk
+    def encode(self, img, budget=None):
+        return [Chunk(0, SYMBOLS, self.encode_symbols(img))]
+
+    def decode(self, chunks, height, width):
+        """A lost chunk (None or absent) decodes from all-zero symbols; a damaged one is fitted
+        to length (fit_length) and the damage reported in info."""
+        n = self.n_symbols(height, width)
+        c = chunks.get(0)
+        sym = c.data if c is not None else np.zeros(0, np.complex64)
+        sym, missing, extra, nonfinite = fit_length(sym, n)
+        info = dict(missing=missing, extra=extra, nonfinite=nonfinite, lost=c is None)
+        return Decoded(self.decode_symbols(sym, height, width), info)
+
+    # --- symbol level (model-level tools, training checks)
+    def encode_symbols(self, img):
         """uint8 HxWx3 (or anything imageio.to_rgb accepts) -> complex64 symbols, mean power 1."""
-        img = to_rgb(img)
+        img = self.image(img)
         height, width = img.shape[:2]
         h, w = self.latent_hw(height, width)
         if (4 * h, 4 * w) != (height, width):
@@ -74,7 +95,7 @@ class DeepJSCC:
         half = self.c // 2
         return (z[:half] + 1j * z[half:]).astype(np.complex64).ravel()
 
-    def decode(self, symbols, height, width):
+    def decode_symbols(self, symbols, height, width):
         """Received complex symbols (exactly n_symbols(height, width)) -> uint8 HxWx3."""
         symbols = np.asarray(symbols, np.complex64).ravel()
         n = self.n_symbols(height, width)

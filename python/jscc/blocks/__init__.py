@@ -1,0 +1,1 @@
+"""GNU Radio blocks (message and stream) that wrap the cores."""

@@ -1,0 +1,85 @@
+"""The one skeleton every gr-jscc message block is built on.
+
+A Python exception in a message handler kills that block's message thread in GNU Radio: every
+later message would be ignored, uncounted. Here each handler runs under one guard: bad input
+(ValueError, TypeError, KeyError, OverflowError: a message that is not what the port takes) is
+logged and counted as "dropped"; anything else (a bug, MemoryError) is logged with its type and
+counted as "errors". Either way the block keeps serving the next message. Counters are kept
+under a lock (handlers and the apps' polling threads read them concurrently).
+"""
+import collections
+import functools
+import threading
+
+import pmt
+from gnuradio import gr
+
+from .. import meta as M
+from ..pmtio import to_pmt
+
+BAD_INPUT = (ValueError, TypeError, KeyError, OverflowError, IndexError)
+
+
+class pdu_block(gr.basic_block):
+    """Subclasses implement handle(port, meta, d, data): meta the PMT dict, d the same as a Python
+    dict, data the numpy payload; they publish with self.publish(meta, payload) and count with
+    self.count(key). stat_keys: the counters stats() always reports (0 until counted)."""
+
+    def __init__(self, name, in_ports=("in",), out_ports=("out",), stat_keys=()):
+        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
+        self._lock = threading.RLock()
+        self._stats = collections.Counter(dict.fromkeys(tuple(stat_keys) + ("dropped", "errors"), 0))
+        self._out_ports = tuple(out_ports)
+        for p in out_ports:
+            self.message_port_register_out(pmt.intern(p))
+        for p in in_ports:
+            self.message_port_register_in(pmt.intern(p))
+            # GNU Radio's gateway calls the handler by its name on the block: one method per port
+            fn = functools.partial(self._guard, p)
+            name = f"_handle_{p}"
+            setattr(self, name, fn)
+            fn.__name__ = name
+            self.set_msg_handler(pmt.intern(p), fn)
+
+    def _guard(self, port, msg):
+        try:
+            if port in self.raw_ports:
+                self.handle_message(port, msg)
+            else:
+                meta, data = M.split_pdu(msg)
+                self.handle(port, meta, M.to_dict(meta), data)
+        except BAD_INPUT as e:
+            self.drop(f"{e}")
+        except Exception as e:  # a bug or MemoryError must not silence the block for good
+            self.count("errors")
+            self.logger.error(f"message on {port!r} failed ({type(e).__name__}: {e}); block keeps running")
+
+    raw_ports = ()  # ports whose messages are not PDUs: handle_message(port, msg) gets them as they are
+
+    def handle(self, port, meta, d, data):
+        raise NotImplementedError
+
+    def handle_message(self, port, msg):
+        raise NotImplementedError
+
+    def drop(self, why):
+        self.count("dropped")
+        self.logger.error(f"dropping message ({self.stat('dropped')} dropped so far): {why}")
+
+    def count(self, key, n=1):
+        with self._lock:
+            self._stats[key] += n
+
+    def stat(self, key):
+        with self._lock:
+            return self._stats[key]
+
+    def stats(self):
+        with self._lock:
+            return dict(self._stats)
+
+    def publish(self, meta, payload, port=None):
+        """Send a PDU; payload is a numpy array (or already a PMT vector)."""
+        if not isinstance(payload, pmt.pmt_base):
+            payload = to_pmt(payload)
+        self.message_port_pub(pmt.intern(port or self._out_ports[0]), pmt.cons(meta, payload))

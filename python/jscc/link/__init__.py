@@ -1,0 +1,1 @@
+"""The link layer: chunk reassembly, codec over OFDM halves, loopback flowgraphs."""

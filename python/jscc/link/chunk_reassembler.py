@@ -1,0 +1,175 @@
+"""Chunk Reassembler: received frame PDUs -> one PDU per (image, chunk), lost fragments zero-filled.
+
+In the spirit of gr-satellites' file receiver: frames carry (image_id, chunk, frag_idx,
+frag_count) in their header; the reassembler collects fragments per chunk, decides when a
+chunk is as complete as it will get, and reports what was lost. It knows nothing about codecs:
+a symbol chunk and a digital chunk's QAM symbols are rebuilt the same way (zero where lost, and
+the per-symbol reliability "csi" zero there too, which makes lost soft bits erasures).
+"""
+import threading
+import time
+
+import numpy as np
+import pmt
+
+from .. import meta as M
+from ..blocks.image_source import file_names
+from ..blocks.pdu_block import pdu_block
+
+KEYS = ("frames", "chunks", "complete", "incomplete", "lost_fragments", "duplicates", "inconsistent", "timed_out")
+
+
+class _Chunk:
+    def __init__(self, d, max_payload, count):
+        self.count = count
+        self.max_payload = max_payload
+        self.buf = np.zeros(count * max_payload, np.complex64)
+        self.csi = None  # allocated when the first frame brings a csi vector
+        self.got = np.zeros(count, bool)
+        self.last_len = None  # payload length of the final fragment, once seen
+        self.first = d
+        self.snr = []
+        self.updated = time.monotonic()
+
+    def length(self):
+        return (self.count - 1) * self.max_payload + (self.last_len if self.last_len is not None else self.max_payload)
+
+
+class chunk_reassembler(pdu_block):
+    """Frame PDUs on "in" (Stream to PDU after the OFDM Receiver: payload symbols, metadata with
+    the header fields, snr_db and, with the receiver's csi output, a csi vector) -> chunk PDUs on
+    "out".
+
+    A chunk is sent when all its fragments are in, when a frame of another chunk arrives (one
+    transmitter sends chunks in turn), or `timeout` seconds after its last fragment. Missing
+    fragments are zero-filled and reported: metadata fragments, lost_fragments, snr_db (mean over
+    the frames received); stats() counts everything. max_payload: symbols in every fragment but
+    the last (OfdmParams.max_payload). names: file names by image id (image_id modulo their
+    number), set as "file" so the Image Sink finds its reference; a string is taken as the
+    sender's path spec (file, folder or list) and expanded like Image Source does. model_id: if
+    >= 0, frames of another model are counted ("inconsistent") and dropped.
+    """
+
+    def __init__(self, max_payload=3072, timeout=2.0, names=(), model_id=-1):
+        pdu_block.__init__(self, "jscc_chunk_reassembler", stat_keys=KEYS)
+        if max_payload <= 0:
+            raise ValueError("max_payload must be > 0")
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 s, got {timeout}")
+        self.max_payload, self.timeout = int(max_payload), float(timeout)
+        # a path spec (file, folder, list) stands for its files' names, as Image Source numbers them
+        self.names = file_names(names) if isinstance(names, str) else list(names)
+        self.model_id = int(model_id)
+        self._pending = {}
+        self._stop = threading.Event()
+        self._thread = None
+
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name="jscc_chunk_reassembler_timeout")
+        self._thread.start()
+        return True
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(1.0)
+        return True
+
+    def _watch(self):
+        while not self._stop.wait(min(0.1, self.timeout / 4)):
+            try:
+                now = time.monotonic()
+                with self._lock:
+                    for k in [k for k, c in self._pending.items() if now - c.updated > self.timeout]:
+                        self.count("timed_out")
+                        self._send(k)
+            except Exception as e:  # the watcher must outlive any one bad chunk
+                self.count("errors")
+                self.logger.error(f"timeout flush failed ({type(e).__name__}: {e})")
+
+    def flush(self):
+        """Send every incomplete chunk now."""
+        with self._lock:
+            for k in list(self._pending):
+                self._send(k)
+
+    def pending(self):
+        with self._lock:
+            return len(self._pending)
+
+    def handle(self, port, meta, d, sym):
+        image = M.get_int(d, M.IMAGE_ID)
+        chunk = M.get_int(d, M.CHUNK, 0, 0, M.header_max(M.CHUNK))
+        count = M.get_int(d, M.FRAG_COUNT, None, 1, M.header_max(M.FRAG_COUNT))
+        idx = M.get_int(d, M.FRAG_IDX, None, 0, count - 1)
+        if not np.iscomplexobj(sym) or sym.size > self.max_payload:
+            raise ValueError(f"fragment {idx}/{count} of {sym.size} {sym.dtype} symbols")
+        csi = d.get(M.CSI)
+        if csi is not None and np.size(csi) != sym.size:
+            raise ValueError(f"csi of {np.size(csi)} values for {sym.size} symbols")
+        key = (image, chunk)
+        with self._lock:
+            self.count("frames")
+            if self.model_id >= 0 and M.get_int(d, M.MODEL_ID, self.model_id) != self.model_id:
+                self.count("inconsistent")
+                self.logger.warn(f"frame of image {image} is for model id {d.get(M.MODEL_ID)}, "
+                                 f"not {self.model_id}: dropped")
+                return
+            for k in [k for k in self._pending if k != key]:
+                self._send(k)  # the transmitter has moved on
+            c = self._pending.get(key)
+            if c is not None and c.count != count:
+                self.count("inconsistent")
+                self._send(key)
+                c = None
+            if c is None:
+                c = self._pending[key] = _Chunk(d, self.max_payload, count)
+            if c.got[idx]:
+                self.count("duplicates")
+                return
+            if idx < count - 1 and sym.size != self.max_payload:
+                self.count("inconsistent")
+            at = idx * self.max_payload
+            c.buf[at:at + sym.size] = sym
+            if csi is not None:
+                if c.csi is None:
+                    c.csi = np.zeros(c.buf.size, np.float32)
+                c.csi[at:at + sym.size] = np.asarray(csi, np.float32)
+            c.got[idx] = True
+            if idx == count - 1:
+                c.last_len = int(sym.size)
+            if M.SNR_DB in d:
+                c.snr.append(float(d[M.SNR_DB]))
+            c.updated = time.monotonic()
+            if c.got.all():
+                self._send(key)
+
+    def _send(self, key):
+        """Emit one chunk (lock held)."""
+        c = self._pending.pop(key)
+        lost = int(c.count - c.got.sum())
+        self.count("chunks")
+        self.count("complete" if lost == 0 else "incomplete")
+        self.count("lost_fragments", lost)
+        if lost:
+            self.logger.warn(f"image {key[0]} chunk {key[1]}: {lost} of {c.count} fragments lost, zero-filled")
+        d = c.first
+        # the header fields that describe the chunk, not the fragment
+        keep = (M.FRAME_TYPE, M.BITS_PER_SYMBOL, M.FEC, M.MODEL_ID, M.CHUNK_COUNT, M.HEIGHT, M.WIDTH)
+        entries = {k: d[k] for k in keep if k in d}
+        entries.update({M.IMAGE_ID: key[0], M.CHUNK: key[1], M.FRAGMENTS: c.count, M.LOST_FRAGMENTS: lost})
+        if M.HEIGHT in entries and not (entries[M.HEIGHT] > 0 and entries.get(M.WIDTH, 0) > 0):
+            entries.pop(M.HEIGHT), entries.pop(M.WIDTH, None)  # 0: the sender did not say
+        if c.snr:
+            entries[M.SNR_DB] = float(np.mean(c.snr))
+        if self.names:
+            entries[M.FILE] = self.names[key[0] % len(self.names)]
+        n = c.length()
+        meta = M.with_entries(pmt.make_dict(), **entries)
+        if c.csi is not None:
+            meta = M.with_entries(meta, **{M.CSI: M.to_pmt(c.csi[:n])})
+        self.publish(meta, c.buf[:n])
+
+
+frame_reassembler = chunk_reassembler  # the block's name before chunks existed (GRC id jscc_frame_reassembler)

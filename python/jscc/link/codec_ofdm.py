@@ -1,0 +1,121 @@
+"""Any codec over the OFDM PHY: the transmitter and receiver halves every path shares (loopback
+simulation, ZMQ processes, USRP, HackRF, IQ files).
+
+TX: image PDUs -> Codec Encoder (PDU) -> Chunk FEC Encoder -> PDU to Stream -> OFDM Transmitter.
+RX: OFDM Receiver (symbols + csi) -> Stream to PDU -> Chunk Reassembler -> Chunk FEC Decoder ->
+Codec Decoder (PDU) -> image PDUs.
+"""
+import time
+
+from gnuradio import gr
+
+from .. import meta as M
+from ..blocks.chunk_fec import chunk_fec_decoder, chunk_fec_encoder
+from ..blocks.codec_blocks import STREAM_BUFFER, codec_decode_pdu, codec_encode_pdu
+from ..blocks.pdu_to_stream import pdu_to_stream
+from ..blocks.stream_to_pdu import stream_to_pdu
+from ..phy.ofdm import OfdmParams, ofdm_rx, ofdm_tx
+from .chunk_reassembler import chunk_reassembler
+
+
+class codec_ofdm_tx(gr.hier_block2):
+    """Image PDUs in ("in") -> OFDM baseband out. Every frame header carries the image id, its
+    size, the chunk, the model's id and, for digital chunks, the MCS: a receiver needs no side
+    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu)."""
+
+    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
+                 kn=0, mcs="qpsk-1/2", engine="auto"):
+        gr.hier_block2.__init__(self, "jscc_codec_ofdm_tx", gr.io_signature(0, 0, 0),
+                                gr.io_signature(1, 1, gr.sizeof_gr_complex))
+        p = params or OfdmParams()
+        self.params = p
+        self.message_port_register_hier_in("in")
+        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
+        self.fec = chunk_fec_encoder(mcs)
+        self.to_stream = pdu_to_stream()
+        self.to_stream.set_min_output_buffer(STREAM_BUFFER)
+        self.tx = ofdm_tx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, gap, amplitude, clip_db)
+        self.msg_connect(self, "in", self.encode, "in")
+        self.msg_connect(self.encode, "out", self.fec, "in")
+        self.msg_connect(self.fec, "out", self.to_stream, "pdus")
+        self.connect(self.to_stream, self.tx, self)
+
+    @property
+    def codec(self):
+        return self.encode.codec
+
+    def idle(self):
+        """Nothing queued: every chunk handed to the PHY (its last frame may still be in buffers)."""
+        return self.to_stream.pending() == 0
+
+
+class codec_ofdm_rx(gr.hier_block2):
+    """OFDM baseband in -> image PDUs out ("out"): OFDM receiver, frames to PDUs, reassembly by
+    (image id, chunk) (lost fragments zero-filled, incomplete chunks sent after `timeout` s),
+    digital chunks LDPC-decoded and CRC-checked, the codec's decoder. names: reference file names
+    by image id (for the Image Sink's metrics). Frames of other models are counted and dropped."""
+
+    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, equalizer="zf", threshold=0.2, timeout=2.0,
+                 names=(), threads=0, engine="auto"):
+        gr.hier_block2.__init__(self, "jscc_codec_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
+                                gr.io_signature(0, 0, 0))
+        p = params or OfdmParams()
+        self.params = p
+        self.message_port_register_hier_out("out")
+        self.message_port_register_hier_out("stats")
+        self.rx = ofdm_rx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, "analog", equalizer, threshold,
+                          csi=True)
+        self.to_pdu = stream_to_pdu(M.LEN_TAG, p.max_payload, csi=True)
+        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine)
+        self.reassemble = chunk_reassembler(p.max_payload, timeout, names, self.decode.codec.model_id)
+        self.fec = chunk_fec_decoder(threads)
+        self.connect(self, self.rx)
+        self.connect((self.rx, 0), (self.to_pdu, 0))
+        self.connect((self.rx, 1), (self.to_pdu, 1))
+        self.msg_connect(self.to_pdu, "pdus", self.reassemble, "in")
+        self.msg_connect(self.reassemble, "out", self.fec, "in")
+        self.msg_connect(self.fec, "out", self.decode, "in")
+        self.msg_connect(self.decode, "out", self, "out")
+        self.msg_connect(self.rx, "stats", self, "stats")
+
+    @property
+    def codec(self):
+        return self.decode.codec
+
+    def drain(self, timeout=5.0):
+        """Before the flowgraph stops: send on every partial chunk, let the FEC and the decoder
+        take them, decode every partial image; True when all of it went through in time."""
+        t0 = time.monotonic()
+        self.reassemble.flush()
+        while not self._taken() and time.monotonic() - t0 < timeout:
+            time.sleep(0.02)
+        self.decode.flush()
+        return self._taken()
+
+    def _taken(self):
+        ra, fec, dec = self.reassemble.stats(), self.fec.stats(), self.decode.stats()
+        fec_in = fec["decoded"] + fec["failed"] + fec["passed"] + fec["dropped"] + fec["errors"]
+        dec_in = dec["chunks"] + dec["inconsistent"] + dec["dropped"] + dec["errors"]
+        return fec_in >= ra["chunks"] and dec_in >= fec["decoded"] + fec["failed"] + fec["passed"]
+
+    def idle(self):
+        """Nothing waits in reassembly or decoding and every chunk sent on has been taken by the
+        next block (the message queues between them are empty)."""
+        return self.reassemble.pending() == 0 and self.decode.pending() == 0 and self._taken()
+
+    def stats(self):
+        """PHY frame counters, reassembly, FEC and decoder counters in one dict."""
+        return dict(phy=self.rx.stats(), framing=self.to_pdu.stats(), reassembly=self.reassemble.stats(),
+                    fec=self.fec.stats(), decoder=self.decode.stats())
+
+
+class deepjscc_ofdm_tx(codec_ofdm_tx):
+    """Deep JSCC over the OFDM PHY (the block's name before other codecs existed)."""
+
+    def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
+                 engine="auto"):
+        codec_ofdm_tx.__init__(self, model, params, gap, amplitude, clip_db, threads, engine=engine)
+
+
+class deepjscc_ofdm_rx(codec_ofdm_rx):
+    """Deep JSCC from the OFDM PHY (the block's name before other codecs existed)."""

@@ -1,0 +1,1 @@
+"""The OFDM PHY hier blocks, radio front ends, PHY evaluation."""
