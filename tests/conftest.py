@@ -55,5 +55,41 @@ def run_app(name, *args, timeout=600):
                           text=True, timeout=timeout, cwd=ROOT)
 
 
+def wait_for(cond, timeout=20):
+    import time
+    t0 = time.monotonic()
+    while not cond():
+        if time.monotonic() - t0 > timeout:
+            raise TimeoutError("condition not reached")
+        time.sleep(0.01)
+
+
+def run_msgs(chain, msgs, n_out, in_port="in", out_port="out", timeout=20):
+    """Message-connect a block (or a list of blocks, "out" -> "in" in order) in a flowgraph, post
+    msgs to the first, collect n_out messages from the last one's out_port; returns them."""
+    import time
+    import pmt
+    from gnuradio import blocks, gr
+    chain = chain if isinstance(chain, (list, tuple)) else [chain]
+    tb = gr.top_block()
+    dbg = blocks.message_debug()
+    for a, b in zip(chain, chain[1:]):
+        tb.msg_connect(a, "out", b, "in")
+    tb.msg_connect(chain[-1], out_port, dbg, "store")
+    tb.start()
+    try:
+        for m in msgs:
+            chain[0]._post(pmt.intern(in_port), m)
+        try:
+            wait_for(lambda: dbg.num_messages() >= n_out, timeout)
+        except TimeoutError:
+            pass  # the caller asserts on what came
+        time.sleep(0.1)
+    finally:
+        tb.stop()
+        tb.wait()
+    return [dbg.get_message(i) for i in range(dbg.num_messages())]
+
+
 def rng(seed=0):
     return np.random.default_rng(seed)

@@ -5,36 +5,11 @@ import time
 import numpy as np
 import pmt
 import pytest
-from conftest import DEFAULT_MODEL, EXAMPLE_IMAGES
+from conftest import DEFAULT_MODEL, EXAMPLE_IMAGES, run_msgs, wait_for
 from gnuradio import blocks, gr, jscc
 
 from gnuradio.jscc import meta as M
 from gnuradio.jscc.pmtio import to_numpy, to_pmt
-
-
-def wait_for(cond, timeout=20):
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout:
-            raise TimeoutError("condition not reached")
-        time.sleep(0.01)
-
-
-def run_msgs(block, msgs, n_out, in_port="in", out_port="out", timeout=20):
-    """Post msgs to block, collect n_out messages from out_port; returns the messages."""
-    tb = gr.top_block()
-    dbg = blocks.message_debug()
-    tb.msg_connect(block, out_port, dbg, "store")
-    tb.start()
-    try:
-        for m in msgs:
-            block._post(pmt.intern(in_port), m)
-        wait_for(lambda: dbg.num_messages() >= n_out, timeout)
-        time.sleep(0.1)
-    finally:
-        tb.stop()
-        tb.wait()
-    return [dbg.get_message(i) for i in range(dbg.num_messages())]
 
 
 def image_msg(img, **meta):

@@ -5,7 +5,7 @@ import time
 import numpy as np
 import pmt
 import pytest
-from conftest import EXAMPLE_IMAGES
+from conftest import EXAMPLE_IMAGES, run_msgs
 from gnuradio import blocks, gr
 
 from gnuradio import jscc
@@ -16,28 +16,6 @@ from gnuradio.jscc.link.loopback import codec_loopback, codec_ofdm_loopback
 from gnuradio.jscc.pmtio import to_numpy, to_pmt
 
 KODIM23 = f"{EXAMPLE_IMAGES}/kodim23.png"
-
-
-def run_chain(chain_, msgs, n_out, timeout=30):
-    """Message-connect the blocks in order ("out" -> "in"), post msgs into the first, collect n_out
-    messages from the last."""
-    tb = gr.top_block()
-    dbg = blocks.message_debug()
-    for a, b in zip(chain_, chain_[1:]):
-        tb.msg_connect(a, "out", b, "in")
-    tb.msg_connect(chain_[-1], "out", dbg, "store")
-    tb.start()
-    try:
-        for m in msgs:
-            chain_[0]._post(pmt.intern("in"), m)
-        t0 = time.time()
-        while dbg.num_messages() < n_out and time.time() - t0 < timeout:
-            time.sleep(0.02)
-        time.sleep(0.1)
-    finally:
-        tb.stop()
-        tb.wait()
-    return [dbg.get_message(i) for i in range(dbg.num_messages())]
 
 
 def image_msg(img, **meta):
@@ -56,13 +34,13 @@ def test_digital_chunks_through_the_pdu_blocks(kodim23):
     enc = jscc.codec_encode_pdu("jpeg2000", 6, "16qam-1/2")
     fec_tx, fec_rx = jscc.chunk_fec_encoder("qpsk-1/2"), jscc.chunk_fec_decoder(1)
     dec = jscc.codec_decode_pdu("jpeg2000")
-    out = run_chain([enc, fec_tx], [image_msg(img, image_id=3, file="x.png")], 1)
+    out = run_msgs([enc, fec_tx], [image_msg(img, image_id=3, file="x.png")], 1)
     (sym_pdu,) = out
     d = M.to_dict(pmt.car(sym_pdu))
     assert (d["frame_type"], d["bits_per_symbol"], d["mcs"], d["chunk"], d["chunk_count"]) == (1, 4, "16qam-1/2", 0, 1)
     assert d["model_id"] == 65 and d["n_symbols"] <= chain.channel_uses(128, 192, 6)
     noisy = M.with_entries(pmt.car(sym_pdu), snr_db=25.0)
-    imgs = run_chain([fec_rx, dec], [pmt.cons(noisy, pmt.cdr(sym_pdu))], 1)
+    imgs = run_msgs([fec_rx, dec], [pmt.cons(noisy, pmt.cdr(sym_pdu))], 1)
     _, dd, got = M.pdu_image(imgs[0])
     assert np.array_equal(got, model_level("jpeg2000", img, 6, "16qam-1/2"))
     assert dd["image_id"] == 3 and dd["file"] == "x.png" and not dd["decode_failed"] and dd["chunks_failed"] == 0
@@ -70,7 +48,7 @@ def test_digital_chunks_through_the_pdu_blocks(kodim23):
     noise = (np.random.default_rng(0).standard_normal(d["n_symbols"] * 2).view(np.complex128) * 0.7).astype(np.complex64)
     bad = pmt.cons(M.with_entries(pmt.car(sym_pdu), snr_db=0.0), to_pmt(to_numpy(pmt.cdr(sym_pdu)) + noise))
     fec_rx2, dec2 = jscc.chunk_fec_decoder(1), jscc.codec_decode_pdu("jpeg2000")
-    imgs = run_chain([fec_rx2, dec2], [bad], 1)
+    imgs = run_msgs([fec_rx2, dec2], [bad], 1)
     _, dd, got = M.pdu_image(imgs[0])
     assert dd["decode_failed"] and dd["chunks_failed"] == 1 and (got == 128).all()
     assert fec_rx2.stats()["failed"] == 1 and dec2.stats()["decode_failed"] == 1
@@ -86,7 +64,7 @@ def test_chunk_fec_decoder_bad_input_is_counted():
             pmt.cons(M.with_entries(pmt.make_dict(), **base, snr_db=9.0), to_pmt(np.zeros(8, np.float32))),
             pmt.intern("junk"),
             pmt.cons(M.with_entries(pmt.make_dict(), **base, snr_db=20.0), to_pmt(x))]           # fine
-    out = run_chain([fec], msgs, 1)
+    out = run_msgs([fec], msgs, 1)
     assert len(out) == 1 and bytes(to_numpy(pmt.cdr(out[0]))) == b"hello"
     st = fec.stats()
     assert st["dropped"] == 5 and st["decoded"] == 1 and st["errors"] == 0
@@ -103,7 +81,7 @@ def test_decoder_waits_for_every_chunk_then_times_out(kodim23):
     msgs = [pmt.cons(meta(chunk=0), to_pmt(sym)),
             pmt.cons(meta(chunk=1, model_id=77), to_pmt(sym))]  # another model's chunk
     t0 = time.time()
-    out = run_chain([dec], msgs, 1)
+    out = run_msgs([dec], msgs, 1)
     assert len(out) == 1 and time.time() - t0 >= 0.4
     st = dec.stats()
     assert st["timed_out"] == 1 and st["inconsistent"] == 1 and st["decoded"] == 1
@@ -114,7 +92,7 @@ def test_encoder_refuses_what_the_header_cannot_carry():
     enc = jscc.codec_encode_pdu("deepjscc-kn6-awgn-10db")
     wide = np.zeros((4, 70000, 3), np.uint8)
     ok = np.zeros((8, 5000, 3), np.uint8)  # > 4095: the old 12-bit field wrapped this
-    out = run_chain([enc], [image_msg(wide), image_msg(ok)], 1)
+    out = run_msgs([enc], [image_msg(wide), image_msg(ok)], 1)
     assert len(out) == 1 and M.to_dict(pmt.car(out[0]))["width"] == 5000
     assert enc.stats()["too_large"] == 1
 

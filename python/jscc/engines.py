@@ -153,6 +153,16 @@ def allowed(name, card=None, graph=None):
     return d is not None and abs(d) <= MAX_PSNR_DELTA_DB
 
 
+def choose(card=None, graph=None):
+    """The engine "auto" (or JSCC_ENGINE) would pick for a graph, without loading it: the first of
+    AUTO_ORDER that is available here and allowed by the card."""
+    forced = os.environ.get("JSCC_ENGINE")
+    if forced and forced != "auto":
+        return forced
+    here = available()
+    return next((n for n in AUTO_ORDER if n in here and allowed(n, card, graph)), "onnxruntime")
+
+
 def session(model, engine="auto", threads=0, card=None, graph=None):
     """A session for an ONNX file (path) or serialized graph (bytes). See the module's docstring."""
     if isinstance(model, str) and not os.path.isfile(model):

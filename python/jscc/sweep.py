@@ -42,6 +42,9 @@ class Point:
         d = dataclasses.asdict(self)
         d["image"] = os.path.basename(self.image)
         d["card"] = h.hexdigest()[:16]
+        if any(f.endswith(".onnx") for f in os.listdir(path)):  # a learned model: its numbers depend on the engine
+            from .engines import choose
+            d["engine"] = choose(card, "decoder")
         d["v"] = CACHE_VERSION
         return json.dumps(d, sort_keys=True)
 

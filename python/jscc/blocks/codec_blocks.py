@@ -5,7 +5,6 @@ Chunk PDU: payload c32 (symbol chunk) or u8 (byte chunk); metadata: the image's 
 (image_id, height, width, file, ...) plus codec, model, model_id, kind, chunk, chunk_count and
 n_symbols / n_bytes (docs/conventions.md).
 """
-import threading
 import time
 
 import numpy as np
@@ -17,7 +16,7 @@ from ..codecs import registry
 from ..codecs.base import BYTES, SYMBOLS, Chunk
 from ..coding import chain, mcs as mcs_table
 from .chunk_fec import chunk_fec_decoder, chunk_fec_encoder
-from .pdu_block import pdu_block
+from .pdu_block import pdu_block, pending_pdu_block
 from .pdu_to_stream import pdu_to_stream
 from .stream_to_pdu import stream_to_pdu
 
@@ -91,7 +90,7 @@ class _Image:
         self.updated = time.monotonic()
 
 
-class codec_decode_pdu(pdu_block):
+class codec_decode_pdu(pending_pdu_block):
     """Chunk PDUs in ("in") -> image PDUs out ("out").
 
     Chunks are gathered by image_id; an image is decoded when its chunk_count chunks are in (at
@@ -106,51 +105,11 @@ class codec_decode_pdu(pdu_block):
     """
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto"):
-        pdu_block.__init__(self, "jscc_codec_decode_pdu",
-                           stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks", "chunks_failed",
-                                      "decode_failed", "inconsistent", "timed_out"))
+        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout,
+                                   stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
+                                              "chunks_failed", "decode_failed", "inconsistent"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
-        if timeout <= 0:
-            raise ValueError(f"timeout must be > 0 s, got {timeout}")
-        self.timeout = float(timeout)
-        self._pending = {}
-        self._stop = threading.Event()
-        self._thread = None
-
-    def start(self):
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, daemon=True, name="jscc_codec_decode_timeout")
-        self._thread.start()
-        return True
-
-    def stop(self):
-        self._stop.set()
-        if self._thread:
-            self._thread.join(1.0)
-        return True
-
-    def _watch(self):
-        while not self._stop.wait(min(0.1, self.timeout / 4)):
-            try:
-                now = time.monotonic()
-                with self._lock:
-                    old = [k for k, im in self._pending.items() if now - im.updated > self.timeout]
-                    for k in old:
-                        self.count("timed_out")
-                        self._decode(k)
-            except Exception as e:  # the watcher must outlive any one bad image
-                self.count("errors")
-                self.logger.error(f"timeout decode failed ({type(e).__name__}: {e})")
-
-    def flush(self):
-        with self._lock:
-            for k in list(self._pending):
-                self._decode(k)
-
-    def pending(self):
-        with self._lock:
-            return len(self._pending)
 
     def handle(self, port, meta, d, data):
         if (M.MODEL in d and d[M.MODEL] != self.codec.name) or \
@@ -186,6 +145,9 @@ class codec_decode_pdu(pdu_block):
             im.updated = time.monotonic()
             if len(im.chunks) >= im.count:
                 self._decode(key)
+
+    def expire(self, key):
+        self._decode(key)
 
     def _decode(self, key):
         """Decode and publish one image (lock held)."""

@@ -10,6 +10,7 @@ under a lock (handlers and the apps' polling threads read them concurrently).
 import collections
 import functools
 import threading
+import time
 
 import pmt
 from gnuradio import gr
@@ -83,3 +84,57 @@ class pdu_block(gr.basic_block):
         if not isinstance(payload, pmt.pmt_base):
             payload = to_pmt(payload)
         self.message_port_pub(pmt.intern(port or self._out_ports[0]), pmt.cons(meta, payload))
+
+
+class pending_pdu_block(pdu_block):
+    """A pdu_block that holds partial work in self._pending ({key: item with .updated, the
+    time.monotonic() of its last change}) and gives it up `timeout` seconds after its last change:
+    a watcher thread calls self.expire(key) (lock held; the subclass sends the item on and removes
+    it) and counts "timed_out". flush() expires everything now (receivers call it before they
+    stop); pending() counts what is held."""
+
+    def __init__(self, name, timeout, **kw):
+        pdu_block.__init__(self, name, **kw)
+        if not timeout > 0:
+            raise ValueError(f"timeout must be > 0 s, got {timeout}")
+        self.timeout = float(timeout)
+        self._pending = {}
+        self._stop = threading.Event()
+        self._thread = None
+        self.count("timed_out", 0)
+
+    def expire(self, key):
+        raise NotImplementedError
+
+    def start(self):
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._watch, daemon=True, name=f"{self.name()}_timeout")
+        self._thread.start()
+        return True
+
+    def stop(self):
+        self._stop.set()
+        if self._thread:
+            self._thread.join(1.0)
+        return True
+
+    def _watch(self):
+        while not self._stop.wait(min(0.1, self.timeout / 4)):
+            try:
+                now = time.monotonic()
+                with self._lock:
+                    for k in [k for k, it in self._pending.items() if now - it.updated > self.timeout]:
+                        self.count("timed_out")
+                        self.expire(k)
+            except Exception as e:  # the watcher must outlive any one bad item
+                self.count("errors")
+                self.logger.error(f"timeout handling failed ({type(e).__name__}: {e})")
+
+    def flush(self):
+        with self._lock:
+            for k in list(self._pending):
+                self.expire(k)
+
+    def pending(self):
+        with self._lock:
+            return len(self._pending)

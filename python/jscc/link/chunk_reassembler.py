@@ -6,7 +6,6 @@ chunk is as complete as it will get, and reports what was lost. It knows nothing
 a symbol chunk and a digital chunk's QAM symbols are rebuilt the same way (zero where lost, and
 the per-symbol reliability "csi" zero there too, which makes lost soft bits erasures).
 """
-import threading
 import time
 
 import numpy as np
@@ -14,7 +13,7 @@ import pmt
 
 from .. import meta as M
 from ..blocks.image_source import file_names
-from ..blocks.pdu_block import pdu_block
+from ..blocks.pdu_block import pending_pdu_block
 
 KEYS = ("frames", "chunks", "complete", "incomplete", "lost_fragments", "duplicates", "inconsistent", "timed_out")
 
@@ -35,7 +34,7 @@ class _Chunk:
         return (self.count - 1) * self.max_payload + (self.last_len if self.last_len is not None else self.max_payload)
 
 
-class chunk_reassembler(pdu_block):
+class chunk_reassembler(pending_pdu_block):
     """Frame PDUs on "in" (Stream to PDU after the OFDM Receiver: payload symbols, metadata with
     the header fields, snr_db and, with the receiver's csi output, a csi vector) -> chunk PDUs on
     "out".
@@ -51,52 +50,16 @@ class chunk_reassembler(pdu_block):
     """
 
     def __init__(self, max_payload=3072, timeout=2.0, names=(), model_id=-1):
-        pdu_block.__init__(self, "jscc_chunk_reassembler", stat_keys=KEYS)
+        pending_pdu_block.__init__(self, "jscc_chunk_reassembler", timeout, stat_keys=KEYS)
         if max_payload <= 0:
             raise ValueError("max_payload must be > 0")
-        if not timeout > 0:
-            raise ValueError(f"timeout must be > 0 s, got {timeout}")
-        self.max_payload, self.timeout = int(max_payload), float(timeout)
+        self.max_payload = int(max_payload)
         # a path spec (file, folder, list) stands for its files' names, as Image Source numbers them
         self.names = file_names(names) if isinstance(names, str) else list(names)
         self.model_id = int(model_id)
-        self._pending = {}
-        self._stop = threading.Event()
-        self._thread = None
 
-    def start(self):
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._watch, daemon=True, name="jscc_chunk_reassembler_timeout")
-        self._thread.start()
-        return True
-
-    def stop(self):
-        self._stop.set()
-        if self._thread:
-            self._thread.join(1.0)
-        return True
-
-    def _watch(self):
-        while not self._stop.wait(min(0.1, self.timeout / 4)):
-            try:
-                now = time.monotonic()
-                with self._lock:
-                    for k in [k for k, c in self._pending.items() if now - c.updated > self.timeout]:
-                        self.count("timed_out")
-                        self._send(k)
-            except Exception as e:  # the watcher must outlive any one bad chunk
-                self.count("errors")
-                self.logger.error(f"timeout flush failed ({type(e).__name__}: {e})")
-
-    def flush(self):
-        """Send every incomplete chunk now."""
-        with self._lock:
-            for k in list(self._pending):
-                self._send(k)
-
-    def pending(self):
-        with self._lock:
-            return len(self._pending)
+    def expire(self, key):
+        self._send(key)
 
     def handle(self, port, meta, d, sym):
         image = M.get_int(d, M.IMAGE_ID)
