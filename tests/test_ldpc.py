@@ -3,7 +3,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import rng, run_app
+from conftest import rng, run_app, run_msgs
 
 from gnuradio import jscc
 from gnuradio.jscc.coding import ldpc_sim
@@ -167,8 +167,6 @@ def test_eval_app_and_benchmark(tmp_path):
 
 def test_pdu_blocks_in_a_flowgraph():
     import pmt
-    from gnuradio import blocks, gr
-    from test_blocks import run_msgs, wait_for
     from gnuradio.jscc import meta as M
     from gnuradio.jscc.pmtio import to_numpy, to_pmt
     name = "6144-2/3"
@@ -197,18 +195,7 @@ def test_pdu_blocks_in_a_flowgraph():
     assert np.array_equal(bits[0], ref[0]) and np.array_equal(bits[2], ref[2])
 
     # encoder -> BPSK LLRs -> decoder, noiseless: every codeword fine
-    chain = [jscc.ldpc_encoder_pdu(name), bits_to_llr(), jscc.ldpc_decoder_pdu(name)]
-    tb, dbg = gr.top_block(), blocks.message_debug()
-    for a, b in zip(chain, chain[1:] + [dbg]):
-        tb.msg_connect(a, "out", b, "in" if b is not dbg else "store")
-    tb.start()
-    try:
-        chain[0]._post(pmt.intern("in"), good)
-        wait_for(lambda: dbg.num_messages() >= 1)
-    finally:
-        tb.stop()
-        tb.wait()
-    out = [dbg.get_message(0)]
+    out = run_msgs([jscc.ldpc_encoder_pdu(name), bits_to_llr(), jscc.ldpc_decoder_pdu(name)], [good], 1)
     d = M.to_dict(pmt.car(out[0]))
     assert d["ldpc_ok"] is True and d["ldpc_failed"] == 0 and d["image_id"] == 7
     assert np.array_equal(to_numpy(pmt.cdr(out[0])), info)
@@ -239,7 +226,6 @@ def test_gr_fec_hosting():
     import pmt
     from gnuradio import blocks, fec, gr
     from gnuradio.jscc.pmtio import to_numpy, to_pmt
-    from test_blocks import run_msgs
     name = "6144-1/3"
     code = jscc.ldpc_code(name)
     info = rng(30).integers(0, 2, 2 * code.k, dtype=np.uint8)
