@@ -68,8 +68,10 @@ def test_encode_decode_pdu_and_bad_messages(kodim23):
     short = sym[:-1000]
     withnan = sym.copy()
     withnan[5:50] = np.nan
-    msgs = [pmt.cons(meta, to_pmt(sym)), pmt.cons(meta, to_pmt(short)), pmt.cons(meta, to_pmt(np.r_[sym, sym[:9]])),
-            pmt.cons(meta, to_pmt(withnan)), pmt.cons(pmt.make_dict(), to_pmt(sym)),  # no size known
+    # each damaged copy is another image (an id already decoded is a re-delivery and is dropped)
+    ids = lambda i: M.with_entries(meta, image_id=i)  # noqa: E731
+    msgs = [pmt.cons(ids(7), to_pmt(sym)), pmt.cons(ids(8), to_pmt(short)), pmt.cons(ids(9), to_pmt(np.r_[sym, sym[:9]])),
+            pmt.cons(ids(10), to_pmt(withnan)), pmt.cons(pmt.make_dict(), to_pmt(sym)),  # no size known
             pmt.cons(meta, to_pmt(np.zeros(4, np.float32))), pmt.PMT_T]
     imgs = run_msgs(dec, msgs, 4)
     st = dec.stats()
@@ -205,8 +207,8 @@ def test_image_view_shows_images_offscreen(kodim23):
     app = QtWidgets.QApplication.instance() or QtWidgets.QApplication([])
     view = jscc.image_view("rx", max_width=384)
     meta = M.with_entries(pmt.make_dict(), image_id=3, file="kodim23.png", lost_fragments=1, fragments=64)
-    view._handle(M.image_pdu(kodim23, meta))
-    view._handle(pmt.intern("not an image"))
+    view._handle_in(M.image_pdu(kodim23, meta))
+    view._handle_in(pmt.intern("not an image"))
     app.processEvents()
     pix = view.widget().label.pixmap()
     assert pix is not None and pix.width() == 384 and pix.height() == 256

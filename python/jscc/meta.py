@@ -84,6 +84,17 @@ def get_int(d, key, default=None, lo=0, hi=None):
     return v
 
 
+def get_float(d, key, default=None):
+    """A real-valued metadata entry, checked like get_int: ValueError for a missing (without
+    default), non-numeric or non-finite value."""
+    v = d.get(key, default)
+    if v is None:
+        raise ValueError(f"metadata has no {key!r}")
+    if isinstance(v, bool) or not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+        raise ValueError(f"metadata {key!r} = {v!r} is not a finite number")
+    return float(v)
+
+
 def to_dict(meta):
     """PMT dict (or nil) -> Python dict of plain values."""
     if pmt.is_null(meta) or not pmt.is_dict(meta):

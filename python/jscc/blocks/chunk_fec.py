@@ -82,10 +82,10 @@ def reliability(d, n):
         if csi.size != n:
             raise ValueError(f"csi has {csi.size} values for {n} symbols")
         return csi
-    if M.NOISE_VAR in d and float(d[M.NOISE_VAR]) > 0:
-        r = 1.0 / float(d[M.NOISE_VAR])
+    if M.NOISE_VAR in d and M.get_float(d, M.NOISE_VAR) > 0:
+        r = 1.0 / M.get_float(d, M.NOISE_VAR)
     elif M.SNR_DB in d:
-        r = 10 ** (float(d[M.SNR_DB]) / 10)
+        r = 10 ** (M.get_float(d, M.SNR_DB) / 10)
     else:
         raise ValueError("no csi, noise_var or snr_db in the metadata: cannot weigh the soft bits")
     return np.float32(r)

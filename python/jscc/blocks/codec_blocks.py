@@ -5,6 +5,7 @@ Chunk PDU: payload c32 (symbol chunk) or u8 (byte chunk); metadata: the image's 
 (image_id, height, width, file, ...) plus codec, model, model_id, kind, chunk, chunk_count and
 n_symbols / n_bytes (docs/conventions.md).
 """
+import collections
 import time
 
 import numpy as np
@@ -21,6 +22,7 @@ from .pdu_to_stream import pdu_to_stream
 from .stream_to_pdu import stream_to_pdu
 
 STREAM_BUFFER = 1 << 15  # items: fewer Python work() calls per image (~200k symbols), measured +15 % images/s
+DONE_WINDOW = 1024  # image ids remembered as decoded: a re-delivered one is never re-opened
 
 
 class codec_encode_pdu(pdu_block):
@@ -102,14 +104,22 @@ class codec_decode_pdu(pending_pdu_block):
     lost_fragments, snr_db (mean). Chunks of another model (model or model_id entry) are counted
     ("inconsistent") and dropped. flush() decodes everything pending now (receivers call it
     before they stop, so no partial image is lost).
+
+    An image id already decoded (the last DONE_WINDOW of them) is never re-opened: its chunks are
+    counted ("redelivered") and dropped, so a channel restart cannot deliver a second, emptier
+    copy. Image ids skipped between two images that did arrive are counted ("missing_images":
+    images of which not one frame got through).
     """
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto"):
         pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout,
                                    stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
-                                              "chunks_failed", "decode_failed", "inconsistent"))
+                                              "chunks_failed", "decode_failed", "inconsistent", "redelivered",
+                                              "missing_images"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
+        self._done = collections.OrderedDict()
+        self._last_id = None
 
     def handle(self, port, meta, d, data):
         if (M.MODEL in d and d[M.MODEL] != self.codec.name) or \
@@ -128,20 +138,30 @@ class codec_decode_pdu(pending_pdu_block):
             chunk = Chunk(idx, BYTES, data)
         else:
             raise TypeError(f"chunk payload of {data.dtype}: expected c32 or u8")
+        snr = M.get_float(d, M.SNR_DB) if M.SNR_DB in d else None
+        lost = M.get_int(d, M.LOST_FRAGMENTS, 0)
+        known = M.IMAGE_ID in d  # without an id there is no identity to re-deliver
         with self._lock:
+            if known and key in self._done:
+                self.count("redelivered")
+                self.logger.warn(f"chunk {idx} of image {key}, which was decoded already: dropped (re-delivery)")
+                return
             for k in [k for k in self._pending if k != key]:
                 self._decode(k)  # the transmitter has moved on
             im = self._pending.get(key)
             if im is None:
-                im = self._pending[key] = _Image(d)
+                im = _Image(d)
+                if known:
+                    self._count_gap(key)
+                self._pending[key] = im
             if idx >= im.count:
                 raise ValueError(f"chunk {idx} of an image with {im.count} chunks")
             self.count("chunks")
             self.count("chunks_failed", chunk is None)
             im.chunks[idx] = chunk
-            if M.SNR_DB in d:
-                im.snr.append(float(d[M.SNR_DB]))
-            im.lost_fragments += M.get_int(d, M.LOST_FRAGMENTS, 0)
+            if snr is not None:
+                im.snr.append(snr)
+            im.lost_fragments += lost
             im.updated = time.monotonic()
             if len(im.chunks) >= im.count:
                 self._decode(key)
@@ -149,9 +169,24 @@ class codec_decode_pdu(pending_pdu_block):
     def expire(self, key):
         self._decode(key)
 
+    def _count_gap(self, key):
+        """Ids skipped since the last new image: whole images lost (ids run up, wrapping at 16 bits;
+        a jump backwards or by half the id space is a restarted sender, not a loss)."""
+        span = M.header_max(M.IMAGE_ID) + 1
+        if self._last_id is not None:
+            gap = (key - self._last_id - 1) % span
+            if 0 < gap < span // 2:
+                self.count("missing_images", gap)
+                self.logger.warn(f"images {self._last_id + 1}..{key - 1}: not one frame arrived ({gap} lost)")
+        self._last_id = key
+
     def _decode(self, key):
         """Decode and publish one image (lock held)."""
         im = self._pending.pop(key)
+        if M.IMAGE_ID in im.first:
+            self._done[key] = True
+        while len(self._done) > DONE_WINDOW:
+            self._done.popitem(last=False)
         d = im.first
         h = M.get_int(d, M.HEIGHT, self.height)
         w = M.get_int(d, M.WIDTH, self.width)

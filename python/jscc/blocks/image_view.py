@@ -1,9 +1,9 @@
 """Image View: a Qt GUI sink that shows each received image (for GRC's Qt GUI flowgraphs)."""
 import numpy as np
 import pmt
-from gnuradio import gr
 
 from .. import meta as M
+from .pdu_block import pdu_block
 
 
 def _widget_class():
@@ -37,41 +37,30 @@ def _widget_class():
     return View
 
 
-class image_view(gr.basic_block):
+class image_view(pdu_block):
     """Image PDUs on "in" -> the latest image in a Qt widget (widget()), captioned with its id,
     file, lost fragments and SNR when the metadata has them. Non-image messages are counted
     (errors()) and ignored."""
 
     def __init__(self, title="Received image", max_width=768):
-        gr.basic_block.__init__(self, name="jscc_image_view", in_sig=None, out_sig=None)
+        pdu_block.__init__(self, "jscc_image_view", out_ports=(), stat_keys=("shown",))
         self.title = title
         self._widget = _widget_class()(title, int(max_width))
-        self._shown, self._errors = 0, 0
-        self.message_port_register_in(pmt.intern("in"))
-        self.set_msg_handler(pmt.intern("in"), self._handle)
 
     def widget(self):
         return self._widget
 
-    def _handle(self, msg):
-        try:
-            _, d, img = M.pdu_image(msg)
-        except (ValueError, TypeError) as e:
-            self._errors += 1
-            self.logger.error(f"not an image PDU: {e}")
-            return
+    def handle(self, port, meta, d, data):
+        _, d, img = M.pdu_image(pmt.cons(meta, M.to_pmt(data)))
         parts = [f"{self.title}: image {d.get(M.IMAGE_ID, '?')}"]
         if M.FILE in d:
             parts.append(str(d[M.FILE]))
-        if "lost_fragments" in d:
-            parts.append(f"lost fragments {d['lost_fragments']}/{d.get('fragments', '?')}")
+        if M.LOST_FRAGMENTS in d:
+            parts.append(f"lost fragments {d[M.LOST_FRAGMENTS]}/{d.get(M.FRAGMENTS, '?')}")
         if M.SNR_DB in d:
-            parts.append(f"SNR {float(d[M.SNR_DB]):.1f} dB")
-        self._shown += 1
+            parts.append(f"SNR {M.get_float(d, M.SNR_DB):.1f} dB")
+        self.count("shown")
         self._widget.show_image.emit(np.ascontiguousarray(img), ", ".join(parts))
 
     def shown(self):
-        return self._shown
-
-    def errors(self):
-        return self._errors
+        return self.stat("shown")

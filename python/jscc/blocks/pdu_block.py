@@ -1,7 +1,8 @@
 """The one skeleton every gr-jscc message block is built on.
 
 A Python exception in a message handler kills that block's message thread in GNU Radio: every
-later message would be ignored, uncounted. Here each handler runs under one guard: bad input
+later message would be ignored, uncounted. Here each handler (every message block of the module:
+the codec, FEC, reassembly, QAM, PDU-to-stream, sink and view blocks) runs under one guard: bad input
 (ValueError, TypeError, KeyError, OverflowError: a message that is not what the port takes) is
 logged and counted as "dropped"; anything else (a bug, MemoryError) is logged with its type and
 counted as "errors". Either way the block keeps serving the next message. Counters are kept
@@ -21,15 +22,17 @@ from ..pmtio import to_pmt
 BAD_INPUT = (ValueError, TypeError, KeyError, OverflowError, IndexError)
 
 
-class pdu_block(gr.basic_block):
-    """Subclasses implement handle(port, meta, d, data): meta the PMT dict, d the same as a Python
-    dict, data the numpy payload; they publish with self.publish(meta, payload) and count with
-    self.count(key). stat_keys: the counters stats() always reports (0 until counted)."""
+class message_guard:
+    """The skeleton itself, as a mixin for any GNU Radio block with message inputs (pdu_block is
+    it on a basic_block; a stream block such as PDU to Stream mixes it in). Call
+    _init_ports(in_ports, out_ports, stat_keys) after the GNU Radio base __init__. Counts
+    "received" for every message taken (whatever its fate), "dropped" and "errors"."""
 
-    def __init__(self, name, in_ports=("in",), out_ports=("out",), stat_keys=()):
-        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
+    raw_ports = ()  # ports whose messages are not PDUs: handle_message(port, msg) gets them as they are
+
+    def _init_ports(self, in_ports=("in",), out_ports=("out",), stat_keys=()):
         self._lock = threading.RLock()
-        self._stats = collections.Counter(dict.fromkeys(tuple(stat_keys) + ("dropped", "errors"), 0))
+        self._stats = collections.Counter(dict.fromkeys(tuple(stat_keys) + ("received", "dropped", "errors"), 0))
         self._out_ports = tuple(out_ports)
         for p in out_ports:
             self.message_port_register_out(pmt.intern(p))
@@ -54,8 +57,9 @@ class pdu_block(gr.basic_block):
         except Exception as e:  # a bug or MemoryError must not silence the block for good
             self.count("errors")
             self.logger.error(f"message on {port!r} failed ({type(e).__name__}: {e}); block keeps running")
-
-    raw_ports = ()  # ports whose messages are not PDUs: handle_message(port, msg) gets them as they are
+        finally:
+            # counted last: once received() reaches what was posted, every effect of it is done
+            self.count("received")
 
     def handle(self, port, meta, d, data):
         raise NotImplementedError
@@ -79,11 +83,26 @@ class pdu_block(gr.basic_block):
         with self._lock:
             return dict(self._stats)
 
+    def errors(self):
+        """Messages that did not do what they were sent for: bad input and failures."""
+        with self._lock:
+            return self._stats["dropped"] + self._stats["errors"]
+
     def publish(self, meta, payload, port=None):
         """Send a PDU; payload is a numpy array (or already a PMT vector)."""
         if not isinstance(payload, pmt.pmt_base):
             payload = to_pmt(payload)
         self.message_port_pub(pmt.intern(port or self._out_ports[0]), pmt.cons(meta, payload))
+
+
+class pdu_block(message_guard, gr.basic_block):
+    """Subclasses implement handle(port, meta, d, data): meta the PMT dict, d the same as a Python
+    dict, data the numpy payload; they publish with self.publish(meta, payload) and count with
+    self.count(key). stat_keys: the counters stats() always reports (0 until counted)."""
+
+    def __init__(self, name, in_ports=("in",), out_ports=("out",), stat_keys=()):
+        gr.basic_block.__init__(self, name=name, in_sig=None, out_sig=None)
+        self._init_ports(in_ports, out_ports, stat_keys)
 
 
 class pending_pdu_block(pdu_block):

@@ -15,7 +15,8 @@ from .. import meta as M
 from ..blocks.image_source import file_names
 from ..blocks.pdu_block import pending_pdu_block
 
-KEYS = ("frames", "chunks", "complete", "incomplete", "lost_fragments", "duplicates", "inconsistent", "timed_out")
+KEYS = ("frames", "chunks", "complete", "incomplete", "lost_fragments", "duplicates", "inconsistent", "timed_out",
+        "lost_frames", "seq_resets")
 
 
 class _Chunk:
@@ -47,6 +48,10 @@ class chunk_reassembler(pending_pdu_block):
     number), set as "file" so the Image Sink finds its reference; a string is taken as the
     sender's path spec (file, folder or list) and expanded like Image Source does. model_id: if
     >= 0, frames of another model are counted ("inconsistent") and dropped.
+
+    The header's frame number (seq, 12 bits, wrapping) reveals frames that never arrived, not
+    even as a failed header: each gap is counted ("lost_frames"); a jump backwards or by half the
+    seq space is a restarted transmitter ("seq_resets"), not a loss.
     """
 
     def __init__(self, max_payload=3072, timeout=2.0, names=(), model_id=-1):
@@ -57,6 +62,7 @@ class chunk_reassembler(pending_pdu_block):
         # a path spec (file, folder, list) stands for its files' names, as Image Source numbers them
         self.names = file_names(names) if isinstance(names, str) else list(names)
         self.model_id = int(model_id)
+        self._last_seq = None
 
     def expire(self, key):
         self._send(key)
@@ -71,9 +77,13 @@ class chunk_reassembler(pending_pdu_block):
         csi = d.get(M.CSI)
         if csi is not None and np.size(csi) != sym.size:
             raise ValueError(f"csi of {np.size(csi)} values for {sym.size} symbols")
+        snr = M.get_float(d, M.SNR_DB) if M.SNR_DB in d else None
+        seq = M.get_int(d, M.SEQ, None, 0, M.header_max(M.SEQ)) if M.SEQ in d else None
         key = (image, chunk)
         with self._lock:
             self.count("frames")
+            if seq is not None:
+                self._count_seq(seq)
             if self.model_id >= 0 and M.get_int(d, M.MODEL_ID, self.model_id) != self.model_id:
                 self.count("inconsistent")
                 self.logger.warn(f"frame of image {image} is for model id {d.get(M.MODEL_ID)}, "
@@ -102,11 +112,21 @@ class chunk_reassembler(pending_pdu_block):
             c.got[idx] = True
             if idx == count - 1:
                 c.last_len = int(sym.size)
-            if M.SNR_DB in d:
-                c.snr.append(float(d[M.SNR_DB]))
+            if snr is not None:
+                c.snr.append(snr)
             c.updated = time.monotonic()
             if c.got.all():
                 self._send(key)
+
+    def _count_seq(self, seq):
+        span = M.header_max(M.SEQ) + 1
+        if self._last_seq is not None and seq != self._last_seq:  # the same frame again is no gap
+            gap = (seq - self._last_seq - 1) % span
+            if gap >= span // 2:
+                self.count("seq_resets")
+            elif gap:
+                self.count("lost_frames", gap)
+        self._last_seq = seq
 
     def _send(self, key):
         """Emit one chunk (lock held)."""

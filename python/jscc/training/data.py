@@ -2,7 +2,13 @@
 import numpy as np
 from PIL import Image
 
-from ..imageio import list_images  # noqa: F401  (re-exported for the training command)
+from .. import imageio
+
+
+def list_images(root):
+    """Training images: every image file under root, sub-folders included (the training set is
+    nested by source); the link's senders and receivers list one level (imageio.list_images)."""
+    return imageio.list_images(root, recursive=True)
 
 
 def split_holdout(paths, every=200):
