@@ -6,6 +6,7 @@
  */
 
 #include "ofdm_demod_cc_impl.h"
+#include "sample_guard.h"
 #include <gnuradio/io_signature.h>
 #include <cmath>
 #include <stdexcept>
@@ -95,7 +96,7 @@ int ofdm_demod_cc_impl::max_input_needed() const
 
 void ofdm_demod_cc_impl::forecast(int, gr_vector_int& req) { req[0] = d_need; }
 
-void ofdm_demod_cc_impl::fft_at(const gr_complex* in, uint64_t base, uint64_t pos, gr_complex* y)
+int ofdm_demod_cc_impl::fft_at(const gr_complex* x, uint64_t pos, gr_complex* y)
 {
     const int N = d_L.fft_len;
     gr_complex* buf = d_fft.get_inbuf();
@@ -103,9 +104,14 @@ void ofdm_demod_cc_impl::fft_at(const gr_complex* in, uint64_t base, uint64_t po
     const double w = -2 * M_PI * d_cfo / N;
     gr_complex rot(std::polar(1.0, w * (double(pos) - double(d_d))));
     const gr_complex step(std::polar(1.0, w));
-    const gr_complex* x = in + (pos - base);
+    int bad = 0;
     for (int n = 0; n < N; n++) {
-        buf[n] = x[n] * rot;
+        if (sample_guard::ok(x[n], d_limit)) {
+            buf[n] = x[n] * rot;
+        } else {
+            buf[n] = 0; // an erasure: costs this symbol 1/N of its energy, nothing else
+            bad++;
+        }
         rot *= step;
     }
     d_fft.execute();
@@ -113,17 +119,26 @@ void ofdm_demod_cc_impl::fft_at(const gr_complex* in, uint64_t base, uint64_t po
     const gr_complex* f = d_fft.get_outbuf();
     for (int i = 0; i < d_L.n_occupied; i++)
         y[i] = f[d_L.occupied[i]] * g;
+    return bad;
+}
+
+gr_complex ofdm_demod_cc_impl::clean(gr_complex v) const
+{
+    return sample_guard::ok(v, d_limit) ? v : gr_complex(0);
 }
 
 bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_t start)
 {
     const int N = d_L.fft_len, cp = d_L.cp_len, K = d_L.n_occupied;
+    // the frame's level from the median sample power of its preamble: samples 40 dB above it
+    // (or not finite) are erasures everywhere in the frame
+    d_limit = sample_guard::frame_limit(in + (start - base), 2 * N);
     // fine timing: correlate (CFO removed) with both preamble halves around the coarse start
     const uint64_t lo = start - cp / 2 - 8, hi = start + cp + 16;
     const double w = -2 * M_PI * d_cfo / N;
     std::vector<gr_complex> r(hi - lo + 2 * N);
     for (size_t n = 0; n < r.size(); n++)
-        r[n] = in[lo - base + n] * gr_complex(std::polar(1.0, w * n));
+        r[n] = clean(in[lo - base + n]) * gr_complex(std::polar(1.0, w * n));
     double best = -1;
     uint64_t best_d = start;
     for (uint64_t d = lo; d <= hi; d++) {
@@ -138,17 +153,31 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
     }
     // back off into the cyclic prefix: an early window is harmless, a late one is ISI
     d_d = best_d - d_backoff;
-    // fine CFO over the aligned halves
+    // fine CFO over the aligned halves (pairs with a bad sample left out)
     std::complex<double> P = 0;
     const gr_complex* x = in + (d_d - base);
     for (int m = 0; m < N; m++)
-        P += std::complex<double>(std::conj(x[m]) * x[m + N]);
+        P += std::complex<double>(std::conj(clean(x[m])) * clean(x[m + N]));
     if (std::abs(P) > 0)
         d_cfo = std::arg(P) / (2 * M_PI);
 
+    // The halves are the same symbol, the second rotated by the CFO: a bad sample in one is
+    // repaired from the other, so the channel and noise estimates never see it.
+    std::vector<gr_complex> pre(x, x + 2 * N);
+    const gr_complex turn(std::polar(1.0, 2 * M_PI * d_cfo));
+    for (int m = 0; m < N; m++) {
+        const bool ok1 = sample_guard::ok(pre[m], d_limit), ok2 = sample_guard::ok(pre[m + N], d_limit);
+        if (ok1 && ok2)
+            continue;
+        d_bad += !ok1 + !ok2;
+        if (ok2)
+            pre[m] = pre[m + N] * std::conj(turn);
+        else if (ok1)
+            pre[m + N] = pre[m] * turn;
+    }
     std::vector<gr_complex> y1(K), y2(K);
-    fft_at(in, base, d_d, y1.data());
-    fft_at(in, base, d_d + N, y2.data());
+    fft_at(pre.data(), d_d, y1.data());  // both bad: left to fft_at to erase (not counted twice)
+    fft_at(pre.data() + N, d_d + N, y2.data());
     double noise = 0, power = 0;
     for (int i = 0; i < K; i++) {
         d_h[i] = 0.5f * (y1[i] + y2[i]) * std::conj(d_L.preamble_freq[i]);
@@ -168,20 +197,24 @@ bool ofdm_demod_cc_impl::try_header(const gr_complex* in, uint64_t base, uint64_
     smooth_estimate();
 
     d_tracker.reset();
+    d_hpow = power;
     const int Hs = d_L.header_symbols(), nd = d_L.n_data();
     std::vector<float> llr(Hs * nd);
     d_hdr_y.resize(Hs);
     d_hdr_corr.resize(Hs);
+    d_hdr_bad.assign(Hs, 0);
     for (int s = 0; s < Hs; s++) {
         d_hdr_y[s].resize(K);
-        fft_at(in, base, symbol_pos(s), d_hdr_y[s].data());
+        d_hdr_bad[s] = fft_at(in + (symbol_pos(s) - base), symbol_pos(s), d_hdr_y[s].data());
         d_sym = s;
-        track_and_equalize(d_hdr_y[s].data(), nd);
+        track_and_equalize(d_hdr_y[s].data(), nd, d_hdr_bad[s]);
         d_hdr_corr[s] = d_tracker.state();
         for (int i = 0; i < nd; i++)
             llr[s * nd + i] = 4.0f * (d_out[i] * std::conj(d_L.scr(s, i))).real() * d_csi[i];
     }
     d_sym = Hs;
+    for (int b : d_hdr_bad)
+        d_bad += b;
     if (!d_hdr.decode(llr) && !retry_header()) {
         d_crc++;
         return false;
@@ -233,7 +266,7 @@ bool ofdm_demod_cc_impl::retry_header()
             d_hd[j] = d_h[i] * corr;
             d_yd[j] = d_hdr_y[s][i];
         }
-        d_eq->equalize(d_yd.data(), d_hd.data(), d_nv, nd, d_out.data(), d_csi.data());
+        d_eq->equalize(d_yd.data(), d_hd.data(), erasure_noise(d_hdr_bad[s]), nd, d_out.data(), d_csi.data());
         for (int j = 0; j < nd; j++)
             llr[s * nd + j] = 4.0f * (d_out[j] * std::conj(d_L.scr(s, j))).real() * d_csi[j];
         d_hdr_corr[s] = { std::arg(corr), 0.0, std::abs(corr) };
@@ -254,8 +287,12 @@ void ofdm_demod_cc_impl::refine_with_header()
     for (int i = 0; i < K; i++)
         sum[i] = 2.0f * d_h_raw[i];
     std::vector<std::vector<gr_complex>> xs(Hs);
+    int used = 0; // header symbols without erasures: a damaged one does not move the estimate
     for (int s = 0; s < Hs; s++) {
         xs[s] = header_reference(slots, s);
+        if (d_hdr_bad[s])
+            continue;
+        used++;
         const auto& x = xs[s];
         for (int i = 0; i < K; i++) {
             const gr_complex c = pilot_tracker::correction_of(d_hdr_corr[s], d_ksigned[i]);
@@ -265,7 +302,7 @@ void ofdm_demod_cc_impl::refine_with_header()
     }
     double power = 0;
     for (int i = 0; i < K; i++) {
-        d_h[i] = sum[i] / float(2 + Hs);
+        d_h[i] = sum[i] / float(2 + used);
         power += std::norm(d_h[i]);
     }
     // Noise: the preamble's (its halves differ by noise only: K degrees of freedom) pooled
@@ -273,40 +310,57 @@ void ofdm_demod_cc_impl::refine_with_header()
     // symbol's own noise: scaled by 1 / (1 - 1/(2 + Hs)) they are unbiased too. Pooling
     // makes a single frame's SNR estimate several times steadier than the preamble alone.
     double resid = 0;
-    for (int s = 0; s < Hs; s++)
+    for (int s = 0; s < Hs; s++) {
+        if (d_hdr_bad[s])
+            continue;
         for (int i = 0; i < K; i++) {
             const gr_complex c = pilot_tracker::correction_of(d_hdr_corr[s], d_ksigned[i]);
             resid += std::norm(d_hdr_y[s][i] - d_h[i] * xs[s][i] * c);
         }
-    const double dof_hdr = double(K) * Hs * (1.0 - 1.0 / (2 + Hs));
+    }
+    const double dof_hdr = double(K) * used * (1.0 - 1.0 / (2 + used));
     const double nv = (d_nv * K + resid) / (K + dof_hdr);
     if (std::isfinite(power) && nv > 0 && std::isfinite(nv)) {
         d_nv = static_cast<float>(nv);
-        const double sig = std::max(power / K - d_nv / (2 + Hs), d_nv * 1e-3);
+        const double sig = std::max(power / K - d_nv / (2 + used), d_nv * 1e-3);
         d_snr_db = 10 * std::log10(sig / d_nv * K / d_L.fft_len);
     }
+    d_hpow = std::isfinite(power) ? power / K : d_hpow;
     // The header's phases, measured on all carriers against the new estimate, give the
-    // residual frequency error far better than pilots: restart the phase loop from them.
+    // residual frequency error far better than pilots: restart the phase loop from them
+    // (a least-squares line through the undamaged symbols' phases).
     std::vector<double> phi(Hs);
+    double prev = 0;
+    bool have_prev = false;
     for (int s = 0; s < Hs; s++) {
+        if (d_hdr_bad[s])
+            continue;
         std::complex<double> c = 0;
         for (int i = 0; i < K; i++)
             c += std::complex<double>(d_hdr_y[s][i] * std::conj(d_h[i] * xs[s][i]));
-        phi[s] = std::arg(c) + (s ? std::round((phi[s - 1] - std::arg(c)) / (2 * M_PI)) * 2 * M_PI : 0);
+        phi[s] = std::arg(c) + (have_prev ? std::round((prev - std::arg(c)) / (2 * M_PI)) * 2 * M_PI : 0);
+        prev = phi[s];
+        have_prev = true;
     }
     double sm = 0, sp = 0, sxx = 0, sxy = 0;
     for (int s = 0; s < Hs; s++) {
+        if (d_hdr_bad[s])
+            continue;
         sm += s;
         sp += phi[s];
     }
-    sm /= Hs;
-    sp /= Hs;
-    for (int s = 0; s < Hs; s++) {
-        sxx += (s - sm) * (s - sm);
-        sxy += (s - sm) * (phi[s] - sp);
+    if (used > 0) {
+        sm /= used;
+        sp /= used;
+        for (int s = 0; s < Hs; s++) {
+            if (d_hdr_bad[s])
+                continue;
+            sxx += (s - sm) * (s - sm);
+            sxy += (s - sm) * (phi[s] - sp);
+        }
+        const double omega = sxx > 0 ? sxy / sxx : 0.0;
+        d_tracker.set_phase(sp + omega * (Hs - 1 - sm), omega);
     }
-    const double omega = sxx > 0 ? sxy / sxx : 0.0;
-    d_tracker.set_phase(sp + omega * (Hs - 1 - sm), omega);
 
     // Smooth only where the channel is flat enough: on a frequency-selective channel the
     // smoothed estimate departs from the raw one by more than the estimation noise explains,
@@ -317,7 +371,7 @@ void ofdm_demod_cc_impl::refine_with_header()
     for (int i = 0; i < K; i++)
         dev += std::norm(d_h[i] - raw[i]);
     dev /= K;
-    const double expected = d_nv / (2.0 + Hs) * (1.0 - 1.0 / d_smoothing);
+    const double expected = d_nv / (2.0 + used) * (1.0 - 1.0 / d_smoothing);
     if (dev > 2.0 * expected)
         d_h = raw;
 }
@@ -348,7 +402,18 @@ void ofdm_demod_cc_impl::smooth_estimate()
     }
 }
 
-void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out)
+float ofdm_demod_cc_impl::erasure_noise(int bad) const
+{
+    // e zeroed time samples leave every carrier a distortion of e/N of the mean power per
+    // frequency bin (Parseval): it is noise for the soft bits and the MMSE weights
+    if (bad <= 0)
+        return d_nv;
+    const double N = d_L.fft_len, K = d_L.n_occupied;
+    const double bin_power = (K * (d_hpow + d_nv) + (N - K) * d_nv) / N;
+    return static_cast<float>(d_nv + bad / N * bin_power);
+}
+
+void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out, int bad)
 {
     const int P = d_L.n_pilots;
     gr_complex* yp = d_pilot_y.data();
@@ -363,13 +428,16 @@ void ofdm_demod_cc_impl::track_and_equalize(const gr_complex* y, int n_out)
         ref[p] = pol;
         kp[p] = d_ksigned[i];
     }
-    d_tracker.update(yp, hp, ref, kp, P);
+    if (bad)
+        d_tracker.coast(); // a damaged symbol's pilots must not move the loop: predict only
+    else
+        d_tracker.update(yp, hp, ref, kp, P);
     for (int j = 0; j < n_out; j++) {
         const int i = d_L.data_idx[j];
         d_yd[j] = y[i];
         d_hd[j] = d_h[i] * d_tracker.correction(d_ksigned[i]);
     }
-    d_eq->equalize(d_yd.data(), d_hd.data(), d_nv, n_out, d_out.data(), d_csi.data());
+    d_eq->equalize(d_yd.data(), d_hd.data(), erasure_noise(bad), n_out, d_out.data(), d_csi.data());
 }
 
 void ofdm_demod_cc_impl::add_frame_tags(uint64_t off)
@@ -401,6 +469,7 @@ void ofdm_demod_cc_impl::publish_stats()
     put("filtered", d_filtered);
     put("missed", d_missed);
     put("frames", d_frames);
+    put("bad_samples", d_bad);
     message_port_pub(pmt::intern("stats"), d);
 }
 
@@ -419,6 +488,7 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
         d_consumed_to = base;
     int produced = 0;
     d_need = keep() + 1;
+    d_waiting_from = 0;
 
     while (true) {
         if (d_state == SEARCH) {
@@ -447,6 +517,7 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
                                           d_L.header_symbols() * (N + cp) + N + cp;
                 if (need_end > end) {
                     // wait for the header, keeping everything from lo on
+                    d_waiting_from = lo;
                     d_detected--;
                     d_consumed_to = std::max(d_consumed_to, lo);
                     d_need = static_cast<int>(need_end - d_consumed_to);
@@ -494,8 +565,9 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
         if (produced + nd > noutput_items)
             break;
         const int m = static_cast<int>(std::min<long>(nd, d_left));
-        fft_at(in, base, pos, d_y.data());
-        track_and_equalize(d_y.data(), m);
+        const int bad = fft_at(in + (pos - base), pos, d_y.data());
+        d_bad += bad;
+        track_and_equalize(d_y.data(), m, bad);
         if (d_first) {
             add_frame_tags(nitems_written(0) + produced);
             d_first = false;
@@ -524,6 +596,10 @@ int ofdm_demod_cc_impl::general_work(int noutput_items,
         // the stream finishes with this frame
         const uint64_t next = symbol_pos(d_sym) + N;
         d_need = static_cast<int>(next > d_consumed_to ? next - d_consumed_to : 1);
+        d_processed = std::min<uint64_t>(d_d, end);
+    } else {
+        // searching: every sample seen is done with, unless a frame waits for its header
+        d_processed = d_waiting_from ? std::min<uint64_t>(d_waiting_from, end) : end;
     }
     consume_each(static_cast<int>(std::min<uint64_t>(d_consumed_to - base, n_in)));
     return produced;

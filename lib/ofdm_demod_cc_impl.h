@@ -13,6 +13,8 @@
 #include "ofdm_layout.h"
 #include <gnuradio/fft/fft.h>
 #include <gnuradio/jscc/ofdm_demod_cc.h>
+#include <atomic>
+#include <limits>
 
 namespace gr {
 namespace jscc {
@@ -45,6 +47,9 @@ private:
     std::vector<std::vector<gr_complex>> d_hdr_y;   // header symbols as received
     std::vector<pilot_tracker::state_t> d_hdr_corr; // tracker state at each of them
     float d_nv = 1;
+    float d_hpow = 1;   // mean |h|^2 over the occupied carriers
+    float d_limit = std::numeric_limits<float>::max(); // power above which a sample is bad
+    std::vector<int> d_hdr_bad; // erased samples in each header symbol
     double d_snr_db = 0;
     frame_header d_hdr;
     int d_sym = 0;   // OFDM symbol number after the preamble (header first)
@@ -58,7 +63,9 @@ private:
     std::vector<int> d_pilot_k;
     uint64_t d_detected = 0, d_ok = 0, d_crc = 0, d_invalid = 0, d_filtered = 0, d_missed = 0,
              d_frames = 0, d_nonfinite = 0,
-             d_retried = 0;
+             d_retried = 0, d_bad = 0;
+    uint64_t d_waiting_from = 0;           // start of a frame waiting for its header (0: none)
+    std::atomic<uint64_t> d_processed{ 0 }; // input before this offset is fully processed
 
     int keep() const;
     //! Absolute offset of the FFT window of OFDM symbol sym (0: first header symbol).
@@ -68,9 +75,13 @@ private:
         return d_d + 2 * N + uint64_t(sym) * (N + cp) + cp;
     }
     std::vector<gr_complex> header_reference(const std::vector<uint8_t>& slots, int s) const;
-    void fft_at(const gr_complex* in, uint64_t base, uint64_t pos, gr_complex* y);
+    //! FFT of the N samples at x (absolute offset pos), CFO removed; bad samples erased.
+    //! Returns how many were erased.
+    int fft_at(const gr_complex* x, uint64_t pos, gr_complex* y);
+    gr_complex clean(gr_complex v) const;
+    float erasure_noise(int bad) const;
     bool try_header(const gr_complex* in, uint64_t base, uint64_t start);
-    void track_and_equalize(const gr_complex* y, int n_out);
+    void track_and_equalize(const gr_complex* y, int n_out, int bad = 0);
     void smooth_estimate();
     void refine_with_header();
     bool retry_header();
@@ -100,6 +111,8 @@ public:
     uint64_t missed() const override { return d_missed; }
     uint64_t frames() const override { return d_frames; }
     uint64_t nonfinite() const override { return d_nonfinite; }
+    uint64_t bad_samples() const override { return d_bad; }
+    uint64_t processed_to() const override { return d_processed; }
 };
 
 } // namespace jscc

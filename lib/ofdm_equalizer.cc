@@ -106,6 +106,8 @@ void pilot_tracker::update(const gr_complex* y, const gr_complex* h, const float
     }
 }
 
+void pilot_tracker::coast() { d_theta = wrap(d_theta + d_omega); }
+
 gr_complex pilot_tracker::correction(int k) const
 {
     return gr_complex(std::polar(d_amp, d_theta + d_slope * k));

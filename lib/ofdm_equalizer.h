@@ -56,6 +56,8 @@ public:
      */
     void update(const gr_complex* y, const gr_complex* h, const float* ref, const int* k, int n);
     gr_complex correction(int k) const;
+    //! Advance the phase by its frequency without a measurement (a symbol with erasures).
+    void coast();
 
     struct state_t {
         double theta, slope, amp;

@@ -15,16 +15,18 @@ namespace jscc {
 
 ofdm_mod_cc::sptr ofdm_mod_cc::make(int fft_len, int cp_len, int occupied, int pilots,
                                     int frame_symbols, int gap, double amplitude,
-                                    double clip_db, const std::string& len_tag_key)
+                                    double clip_db, const std::string& len_tag_key,
+                                    bool burst)
 {
     return gnuradio::make_block_sptr<ofdm_mod_cc_impl>(fft_len, cp_len, occupied, pilots,
                                                        frame_symbols, gap, amplitude, clip_db,
-                                                       len_tag_key);
+                                                       len_tag_key, burst);
 }
 
 ofdm_mod_cc_impl::ofdm_mod_cc_impl(int fft_len, int cp_len, int occupied, int pilots,
                                    int frame_symbols, int gap, double amplitude,
-                                   double clip_db, const std::string& len_tag_key)
+                                   double clip_db, const std::string& len_tag_key,
+                                   bool burst)
     : gr::block("ofdm_mod_cc",
                 gr::io_signature::make(1, 1, sizeof(gr_complex)),
                 gr::io_signature::make(1, 1, sizeof(gr_complex))),
@@ -34,6 +36,7 @@ ofdm_mod_cc_impl::ofdm_mod_cc_impl(int fft_len, int cp_len, int occupied, int pi
       d_amp(static_cast<float>(amplitude)),
       d_clip(clip_db > 0 ? static_cast<float>(std::pow(10.0, clip_db / 20.0)) : 0.0f),
       d_len_key(pmt::intern(len_tag_key)),
+      d_burst(burst),
       d_ifft(fft_len)
 {
     if (frame_symbols < 1 || static_cast<long>(frame_symbols) * d_L.n_data() > 65535)
@@ -110,12 +113,23 @@ bool ofdm_mod_cc_impl::start_packet(long len, const std::vector<tag_t>& tags)
     return true;
 }
 
-void ofdm_mod_cc_impl::start_frame(uint64_t buf_offset)
+void ofdm_mod_cc_impl::start_frame(uint64_t buf_offset, int lead)
 {
     // d_buf starts at output offset buf_offset; the frame begins where the buffer ends now
-    add_item_tag(0, buf_offset + d_buf.size(), pmt::intern("frame_start"),
+    const uint64_t at = buf_offset + d_buf.size();
+    add_item_tag(0, at, pmt::intern("frame_start"),
                  pmt::from_long(d_seq & frame_header::max_value(frame_header::SEQ)));
     d_frag_left = std::min<long>(max_payload(), d_pkt_left);
+    if (d_burst) {
+        // one burst per frame (its lead-in silence and its gap included), tagged as gr-uhd's
+        // usrp_sink expects (tx_sob on the first sample, tx_eob on the last) and with its
+        // length for length-tagged sinks (gr-soapy's sink: set_length_tag_name("burst_len"))
+        const uint64_t first = at - lead;
+        const long len = lead + frame_len(static_cast<int>(d_frag_left));
+        add_item_tag(0, first, pmt::intern("tx_sob"), pmt::PMT_T);
+        add_item_tag(0, first, pmt::intern("burst_len"), pmt::from_long(len));
+        add_item_tag(0, first + len - 1, pmt::intern("tx_eob"), pmt::PMT_T);
+    }
     d_pkt_left -= d_frag_left;
     d_hdr[frame_header::PAYLOAD_LEN] = static_cast<unsigned>(d_frag_left);
     d_hdr[frame_header::SEQ] = d_seq++ & frame_header::max_value(frame_header::SEQ);
@@ -227,9 +241,12 @@ int ofdm_mod_cc_impl::general_work(int noutput_items,
                 continue;
             }
             d_pkt_offset = t.offset;
-            if (d_frames == 0) // silence before the very first frame, so a receiver sees it begin
-                d_buf.insert(d_buf.end(), lead_in(), gr_complex(0));
-            start_frame(nitems_written(0) + produced);
+            int lead = 0;
+            if (d_frames == 0) { // silence before the very first frame, so a receiver sees it begin
+                lead = lead_in();
+                d_buf.insert(d_buf.end(), lead, gr_complex(0));
+            }
+            start_frame(nitems_written(0) + produced, lead);
             d_state = PAYLOAD;
             continue;
         }

@@ -23,6 +23,7 @@ private:
     const int d_frame_symbols, d_gap;
     const float d_amp, d_clip; // clip level relative to the nominal RMS (0: off)
     const pmt::pmt_t d_len_key;
+    const bool d_burst;
     gr::fft::fft_complex_rev d_ifft;
 
     enum { IDLE, PAYLOAD } d_state = IDLE;
@@ -41,14 +42,15 @@ private:
     double d_papr_sum = 0, d_papr_max = 0;
 
     bool start_packet(long len, const std::vector<tag_t>& tags);
-    void start_frame(uint64_t buf_offset);
+    void start_frame(uint64_t buf_offset, int lead = 0);
     void add_symbol(const gr_complex* data, int n);
     void end_frame();
     void emit(const gr_complex* x, int n, bool clip = false);
 
 public:
     ofdm_mod_cc_impl(int fft_len, int cp_len, int occupied, int pilots, int frame_symbols,
-                     int gap, double amplitude, double clip_db, const std::string& len_tag_key);
+                     int gap, double amplitude, double clip_db, const std::string& len_tag_key,
+                     bool burst);
 
     void forecast(int noutput_items, gr_vector_int& ninput_items_required) override;
     int general_work(int noutput_items,
@@ -68,6 +70,7 @@ public:
     uint64_t stray_samples() const override { return d_stray; }
     uint64_t truncated() const override { return d_truncated; }
     uint64_t rejected() const override { return d_rejected; }
+    bool burst() const override { return d_burst; }
 };
 
 } // namespace jscc

@@ -6,20 +6,13 @@
  */
 
 #include "ofdm_sync_cc_impl.h"
+#include "sample_guard.h"
 #include <gnuradio/io_signature.h>
 #include <cmath>
 #include <stdexcept>
 
 namespace gr {
 namespace jscc {
-
-namespace {
-// NaN/inf would poison the running sums for the rest of the call: count them as silence
-inline gr_complex finite(gr_complex v)
-{
-    return std::isfinite(v.real()) && std::isfinite(v.imag()) ? v : gr_complex(0);
-}
-} // namespace
 
 ofdm_sync_cc::sptr ofdm_sync_cc::make(int fft_len, int cp_len, double threshold)
 {
@@ -44,6 +37,47 @@ ofdm_sync_cc_impl::ofdm_sync_cc_impl(int fft_len, int cp_len, double threshold)
     set_history(2 * d_N + 1); // window of two halves plus the sample leaving it
 }
 
+const gr_complex* ofdm_sync_cc_impl::clean(const gr_complex* x, int n, int first_new)
+{
+    // NaN/inf and isolated spikes would dominate the running sums (one 1e30 sample hides a
+    // whole preamble): the metric sees them as silence. A spike has SPIKE_LIMIT times the
+    // mean power of the W samples on either side; at a burst's onset one side is loud.
+    using namespace sample_guard;
+    d_clean.resize(n);
+    d_pow.resize(n);
+    for (int j = 0; j < n; j++) {
+        const gr_complex v = x[j];
+        const bool fin = std::isfinite(v.real()) && std::isfinite(v.imag());
+        d_pow[j] = fin ? std::norm(v) : 0.0f;
+        d_clean[j] = fin ? v : gr_complex(0);
+        if (!fin && j >= first_new)
+            d_bad++;
+    }
+    // direct sums over the W neighbours each side: a sliding sum would lose every small
+    // value to rounding once a 1e30 sample had passed through it
+    for (int j = 0; j < n; j++) {
+        const float p = d_pow[j];
+        if (!(p > 0))
+            continue;
+        double left = 0, right = 0;
+        const int a = std::max(0, j - SPIKE_W), b = std::min(n - 1, j + SPIKE_W);
+        for (int k = a; k < j; k++)
+            left += d_pow[k];
+        for (int k = j + 1; k <= b; k++)
+            right += d_pow[k];
+        const int nl = j - a, nr = b - j;
+        if (!(nl || nr))
+            continue;
+        const double side = std::max(nl ? left / nl : 0.0, nr ? right / nr : 0.0);
+        if (!(p <= SPIKE_LIMIT * side)) {
+            d_clean[j] = 0;
+            if (j >= first_new)
+                d_bad++;
+        }
+    }
+    return d_clean.data();
+}
+
 void ofdm_sync_cc_impl::set_threshold(double threshold)
 {
     if (!(threshold > 0 && threshold < 1))
@@ -57,16 +91,17 @@ int ofdm_sync_cc_impl::work(int noutput_items,
 {
     // in[i + 2N] is the sample of output i; the window for it covers
     // d = i + 1 .. i + 2N (first half d .. d+N-1, second half d+N .. d+2N-1).
-    const auto in = static_cast<const gr_complex*>(input_items[0]);
+    const auto raw = static_cast<const gr_complex*>(input_items[0]);
     auto out = static_cast<gr_complex*>(output_items[0]);
     const int N = d_N, H = 2 * N;
-    std::copy(in + H, in + H + noutput_items, out);
+    std::copy(raw + H, raw + H + noutput_items, out);
+    const gr_complex* in = clean(raw, noutput_items + H, H);
 
     // sums start afresh each call: no drift from sliding updates
     std::complex<double> P = 0;
     double E1 = 0, E2 = 0;
     for (int m = 0; m < N; m++) {
-        const std::complex<double> a(finite(in[m])), b(finite(in[m + N]));
+        const std::complex<double> a(in[m]), b(in[m + N]);
         P += std::conj(a) * b;
         E1 += std::norm(a);
         E2 += std::norm(b);
@@ -77,8 +112,7 @@ int ofdm_sync_cc_impl::work(int noutput_items,
     const int look = N + d_cp;
     for (int i = 0; i < noutput_items; i++) {
         // slide: window start moves from i to i+1
-        const std::complex<double> a_old(finite(in[i])), b_old(finite(in[i + N])),
-            a_new(finite(in[i + N])), b_new(finite(in[i + H]));
+        const std::complex<double> a_old(in[i]), b_old(in[i + N]), a_new(in[i + N]), b_new(in[i + H]);
         P += std::conj(a_new) * b_new - std::conj(a_old) * b_old;
         E1 += std::norm(a_new) - std::norm(a_old);
         E2 += std::norm(b_new) - std::norm(b_old);

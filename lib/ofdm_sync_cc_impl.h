@@ -10,6 +10,7 @@
 
 #include <gnuradio/jscc/ofdm_sync_cc.h>
 #include <complex>
+#include <vector>
 
 namespace gr {
 namespace jscc {
@@ -27,6 +28,11 @@ private:
     uint64_t d_best_d = 0;
     std::complex<double> d_sum_p = 0;
     uint64_t d_detections = 0;
+    uint64_t d_bad = 0;
+    std::vector<gr_complex> d_clean;
+    std::vector<float> d_pow;
+    //! Input with bad samples (non-finite, isolated spikes) set to 0; counts the new ones.
+    const gr_complex* clean(const gr_complex* x, int n, int first_new);
 
 public:
     ofdm_sync_cc_impl(int fft_len, int cp_len, double threshold);
@@ -36,6 +42,7 @@ public:
     void set_threshold(double threshold) override;
     double threshold() const override { return d_thr; }
     uint64_t detections() const override { return d_detections; }
+    uint64_t bad_samples() const override { return d_bad; }
 };
 
 } // namespace jscc

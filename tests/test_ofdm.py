@@ -337,8 +337,8 @@ def test_qam_mapper_channel_sim_and_demapper_reject_bad_input():
     with pytest.raises(ValueError):
         jscc.soft_demapper_cf(5)
     m = jscc.qam_mapper(2)
-    m._handle(pmt.cons(pmt.make_dict(), pmt.init_c32vector(2, [1j, 2])))  # symbols, not bytes
-    m._handle(pmt.intern("junk"))
+    m._handle_in(pmt.cons(pmt.make_dict(), pmt.init_c32vector(2, [1j, 2])))  # symbols, not bytes
+    m._handle_in(pmt.intern("junk"))
     assert m.errors() == 2
     # NaN symbols give zero LLRs (no information), never NaN
     x = np.array([np.nan, 1 + 1j, -1 - 1j], np.complex64) / np.sqrt(2)

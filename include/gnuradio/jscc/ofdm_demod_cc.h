@@ -36,6 +36,13 @@ namespace jscc {
  * Optional output 1 (float): each symbol's post-equalisation SNR |h|^2/noise_var, the
  * weight a soft demapper needs. Non-finite samples are output as 0 and counted.
  *
+ * Bad input samples (NaN, inf, or more than 40 dB above the median power of the frame's
+ * preamble) are erasures: zeroed and counted (bad_samples()). In the preamble a bad sample is
+ * repaired from the other half; a header or payload symbol with erasures is left out of the
+ * channel, noise and phase estimates, the pilot loop only predicts across it, and its soft
+ * weights (csi, MMSE) carry the distortion the erasure adds. One bad sample never moves the
+ * estimator state of the rest of the frame.
+ *
  * Message port "stats": a dict of counters after every decoded or failed header.
  */
 class JSCC_API ofdm_demod_cc : virtual public gr::block
@@ -70,6 +77,11 @@ public:
     virtual uint64_t missed() const = 0;
     virtual uint64_t frames() const = 0;
     virtual uint64_t nonfinite() const = 0;
+    //! Input samples erased as bad (non-finite or huge).
+    virtual uint64_t bad_samples() const = 0;
+    //! Absolute input offset before which every sample has been fully processed (frames
+    //! delivered or given up): receivers decide completion on it, not on idle time.
+    virtual uint64_t processed_to() const = 0;
 };
 
 } // namespace jscc

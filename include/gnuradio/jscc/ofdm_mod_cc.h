@@ -37,6 +37,13 @@ namespace jscc {
  * magnitude exceeds clip_db above that RMS are limited (phase kept), which bounds the PAPR;
  * preamble and header (PAPR ~10 dB) are never clipped, so the channel estimate stays clean.
  * Each frame starts with a "frame_start" tag (value: sequence number).
+ *
+ * \p burst: for radios that transmit in bursts. Each frame (with the lead-in silence before
+ * the first one, and its gap) is one burst: "tx_sob" on its first sample, "tx_eob" on its
+ * last (what gr-uhd's usrp_sink expects: the radio stops cleanly between bursts instead of
+ * underflowing while the next image is encoded) and "burst_len" (its length in samples) on
+ * the first, for length-tagged sinks such as gr-soapy's (set_length_tag_name). The samples
+ * are the same in both modes; continuous mode (the default) adds no burst tags.
  */
 class JSCC_API ofdm_mod_cc : virtual public gr::block
 {
@@ -51,7 +58,8 @@ public:
                      int gap = 64,
                      double amplitude = 1.0,
                      double clip_db = 0.0,
-                     const std::string& len_tag_key = "packet_len");
+                     const std::string& len_tag_key = "packet_len",
+                     bool burst = false);
 
     //! Data carriers per OFDM symbol.
     virtual int n_data() const = 0;
@@ -74,6 +82,8 @@ public:
     //! Packets dropped whole: a length beyond what the header's fragment count can carry,
     //! or a tag value that does not fit its header field (nothing is sent wrapped).
     virtual uint64_t rejected() const = 0;
+    //! Burst mode (tx_sob / tx_eob / burst_len tags per frame) or continuous.
+    virtual bool burst() const = 0;
 };
 
 } // namespace jscc

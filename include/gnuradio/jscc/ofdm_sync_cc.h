@@ -26,6 +26,10 @@ namespace jscc {
  * correlation |P|^2 / ((E1 + E2) / 2)^2, 1 for a clean preamble, about (SNR / (1 + SNR))^2 in noise,
  * ~1/fft_len for noise alone. Fine timing is left to ofdm_demod_cc, which correlates
  * against the known preamble around "start".
+ *
+ * Bad samples do not blind it: non-finite ones and isolated spikes (more than 30 dB above
+ * the mean power on either side) count as silence in the metric (bad_samples()); the
+ * samples themselves pass unchanged (ofdm_demod_cc erases them per frame).
  */
 class JSCC_API ofdm_sync_cc : virtual public gr::sync_block
 {
@@ -37,6 +41,8 @@ public:
     virtual void set_threshold(double threshold) = 0;
     virtual double threshold() const = 0;
     virtual uint64_t detections() const = 0;
+    //! Input samples the metric treated as silence (non-finite or isolated spikes).
+    virtual uint64_t bad_samples() const = 0;
 };
 
 } // namespace jscc

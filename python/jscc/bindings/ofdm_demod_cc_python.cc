@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_demod_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(c16137bbe7542b1aac1cb07c87ca0867)                     */
+/* BINDTOOL_HEADER_FILE_HASH(3f62ce898682c482444728188311e1c1)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -42,5 +42,7 @@ void bind_ofdm_demod_cc(py::module& m)
         .def("filtered", &ofdm_demod_cc::filtered, D(ofdm_demod_cc, filtered))
         .def("missed", &ofdm_demod_cc::missed, D(ofdm_demod_cc, missed))
         .def("frames", &ofdm_demod_cc::frames, D(ofdm_demod_cc, frames))
-        .def("nonfinite", &ofdm_demod_cc::nonfinite, D(ofdm_demod_cc, nonfinite));
+        .def("nonfinite", &ofdm_demod_cc::nonfinite, D(ofdm_demod_cc, nonfinite))
+        .def("bad_samples", &ofdm_demod_cc::bad_samples, D(ofdm_demod_cc, bad_samples))
+        .def("processed_to", &ofdm_demod_cc::processed_to, D(ofdm_demod_cc, processed_to));
 }

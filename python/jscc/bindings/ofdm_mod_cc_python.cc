@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_mod_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(1fd266ae0a47d6f44706e05b5ef718dc)                     */
+/* BINDTOOL_HEADER_FILE_HASH(fe76b8f7ac760fdf7b8382eb24b6ffce)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -31,7 +31,7 @@ void bind_ofdm_mod_cc(py::module& m)
     py::class_<ofdm_mod_cc, gr::block, gr::basic_block, std::shared_ptr<ofdm_mod_cc>>(
         m, "ofdm_mod_cc", D(ofdm_mod_cc))
 
-        .def(py::init(&ofdm_mod_cc::make), py::arg("fft_len") = 64, py::arg("cp_len") = 16, py::arg("occupied") = 52, py::arg("pilots") = 4, py::arg("frame_symbols") = 64, py::arg("gap") = 64, py::arg("amplitude") = 1.0, py::arg("clip_db") = 0.0, py::arg("len_tag_key") = "packet_len", D(ofdm_mod_cc, make))
+        .def(py::init(&ofdm_mod_cc::make), py::arg("fft_len") = 64, py::arg("cp_len") = 16, py::arg("occupied") = 52, py::arg("pilots") = 4, py::arg("frame_symbols") = 64, py::arg("gap") = 64, py::arg("amplitude") = 1.0, py::arg("clip_db") = 0.0, py::arg("len_tag_key") = "packet_len", py::arg("burst") = false, D(ofdm_mod_cc, make))
         .def("n_data", &ofdm_mod_cc::n_data, D(ofdm_mod_cc, n_data))
         .def("max_payload", &ofdm_mod_cc::max_payload, D(ofdm_mod_cc, max_payload))
         .def("header_symbols", &ofdm_mod_cc::header_symbols, D(ofdm_mod_cc, header_symbols))
@@ -43,5 +43,6 @@ void bind_ofdm_mod_cc(py::module& m)
         .def("stray_samples", &ofdm_mod_cc::stray_samples, D(ofdm_mod_cc, stray_samples))
         .def("truncated", &ofdm_mod_cc::truncated, D(ofdm_mod_cc, truncated))
         .def("rejected", &ofdm_mod_cc::rejected, D(ofdm_mod_cc, rejected))
+        .def("burst", &ofdm_mod_cc::burst, D(ofdm_mod_cc, burst))
         .def("frame_len", &ofdm_mod_cc::frame_len, py::arg("n_payload"), D(ofdm_mod_cc, frame_len));
 }

@@ -11,7 +11,7 @@
 /* BINDTOOL_GEN_AUTOMATIC(0)                                                       */
 /* BINDTOOL_USE_PYGCCXML(0)                                                        */
 /* BINDTOOL_HEADER_FILE(ofdm_sync_cc.h)                                        */
-/* BINDTOOL_HEADER_FILE_HASH(3da5c2b3a05ab5054b92b05b265b5c4a)                     */
+/* BINDTOOL_HEADER_FILE_HASH(9d3515cd6255a95f8e7ea8ebf5ab922e)                     */
 /***********************************************************************************/
 
 #include <pybind11/complex.h>
@@ -34,5 +34,6 @@ void bind_ofdm_sync_cc(py::module& m)
         .def(py::init(&ofdm_sync_cc::make), py::arg("fft_len") = 64, py::arg("cp_len") = 16, py::arg("threshold") = 0.2, D(ofdm_sync_cc, make))
         .def("threshold", &ofdm_sync_cc::threshold, D(ofdm_sync_cc, threshold))
         .def("detections", &ofdm_sync_cc::detections, D(ofdm_sync_cc, detections))
+        .def("bad_samples", &ofdm_sync_cc::bad_samples, D(ofdm_sync_cc, bad_samples))
         .def("set_threshold", &ofdm_sync_cc::set_threshold, py::arg("threshold"), D(ofdm_sync_cc, set_threshold));
 }

@@ -61,10 +61,13 @@ class ofdm_tx(gr.hier_block2):
 
     Output power: unit-power payload gives unit RMS over each frame, times amplitude; clip_db > 0
     limits peaks to clip_db above that RMS (frames() / papr_db() / clipped_fraction() report).
+    burst: one burst per frame, tagged tx_sob / tx_eob / burst_len for radios (ofdm_mod_cc);
+    continuous (False) streams the same samples untagged.
     """
 
     def __init__(self, fft_len=64, cp_len=16, occupied=0, pilots=0, frame_symbols=64, gap=64,
-                 amplitude=1.0, clip_db=0.0, payload="analog", bits_per_symbol=2, len_tag_key=M.LEN_TAG):
+                 amplitude=1.0, clip_db=0.0, payload="analog", bits_per_symbol=2, len_tag_key=M.LEN_TAG,
+                 burst=False):
         if payload not in ("analog", "digital"):
             raise ValueError(f"payload must be analog or digital, got {payload!r}")
         p = OfdmParams(fft_len, cp_len, occupied, pilots, frame_symbols)
@@ -73,7 +76,7 @@ class ofdm_tx(gr.hier_block2):
                                 gr.io_signature(1 if analog else 0, 1 if analog else 0, gr.sizeof_gr_complex),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         self.params = p
-        self.mod = ofdm_mod_cc(*p.args(), gap, amplitude, clip_db, len_tag_key)
+        self.mod = ofdm_mod_cc(*p.args(), gap, amplitude, clip_db, len_tag_key, bool(burst))
         if analog:
             self.connect(self, self.mod)
         else:
@@ -142,4 +145,5 @@ class ofdm_rx(gr.hier_block2):
         d = self.demod
         return dict(detected=d.detected(), header_ok=d.headers_ok(), header_crc_fail=d.header_crc_failures(),
                     header_invalid=d.header_invalid(), filtered=d.filtered(), missed=d.missed(),
-                    frames=d.frames(), nonfinite=d.nonfinite())
+                    frames=d.frames(), nonfinite=d.nonfinite(), bad_samples=d.bad_samples(),
+                    sync_bad_samples=self.sync.bad_samples())

@@ -42,3 +42,9 @@
  static const char *__doc_gr_jscc_ofdm_demod_cc_frames = R"doc()doc";
 
  static const char *__doc_gr_jscc_ofdm_demod_cc_nonfinite = R"doc()doc";
+
+
+ static const char *__doc_gr_jscc_ofdm_demod_cc_bad_samples = R"doc()doc";
+
+
+ static const char *__doc_gr_jscc_ofdm_demod_cc_processed_to = R"doc()doc";

@@ -41,6 +41,9 @@
 
  static const char *__doc_gr_jscc_ofdm_mod_cc_rejected = R"doc(Packets dropped whole: too long for the fragment count, or a tag that does not fit its header field.)doc";
 
+
+ static const char *__doc_gr_jscc_ofdm_mod_cc_burst = R"doc()doc";
+
  static const char *__doc_gr_jscc_ofdm_mod_cc_frame_len = R"doc()doc";
 
  static const char *__doc_gr_jscc_ofdm_mod_cc_lead_in = R"doc()doc";

@@ -25,4 +25,7 @@
 
  static const char *__doc_gr_jscc_ofdm_sync_cc_detections = R"doc()doc";
 
+
+ static const char *__doc_gr_jscc_ofdm_sync_cc_bad_samples = R"doc()doc";
+
  static const char *__doc_gr_jscc_ofdm_sync_cc_set_threshold = R"doc()doc";
