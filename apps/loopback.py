@@ -9,6 +9,8 @@ for any registered scheme, directly on symbols or through the full OFDM PHY.
 
 Writes <out>/snr_<S>dB/*.png and metrics.csv per SNR, and <out>/compare_<image>.png
 (original | received at each SNR, with PSNR/SSIM). Prints "mean PSNR: xx.xx dB" per SNR.
+A run ends when every image is through the link, decided on the blocks' counts. Exits 0 only if
+every image given arrived at every SNR; otherwise 1 with a one-line reason per SNR.
 """
 import argparse
 import json
@@ -18,6 +20,7 @@ import sys
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from gnuradio.jscc import cli
 from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments
 from gnuradio.jscc.imageio import ImageError, load_rgb
 from gnuradio.jscc.phy import ofdm
@@ -50,7 +53,8 @@ def main(argv=None):
     add_image_arguments(ap)
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db", help="model / scheme (models/<name>) or folder")
     d = ap.add_argument_group("digital schemes (image codec + CRC + LDPC + QAM)")
-    d.add_argument("--kn", type=int, default=0, help="bandwidth ratio k/n = 1/KN: the rate control's channel uses")
+    d.add_argument("--kn", type=cli.nonneg_int, default=0,
+                   help="bandwidth ratio k/n = 1/KN: the rate control's channel uses (0: the codec's default)")
     d.add_argument("--fec", choices=("ldpc", "none"), default="ldpc", help="none: uncoded QAM (CRC still checked)")
     d.add_argument("--mcs", default="qpsk-1/2", help="modulation and code rate, e.g. 16qam-2/3")
     ap.add_argument("--channel", choices=sorted(set(CHANNELS) | set(KINDS)), default="awgn",
@@ -60,20 +64,17 @@ def main(argv=None):
                     help="direct: symbols straight into the channel; ofdm: the full OFDM PHY")
     g = ofdm.add_arguments(ap)  # used with --phy ofdm
     g.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
-    g.add_argument("--clip-db", type=float, default=0.0, help="TX clipping level above RMS (0: off)")
+    g.add_argument("--clip-db", type=cli.nonneg_float, default=0.0, help="TX clipping level above RMS (0: off)")
     add_impairment_arguments(ap)
-    ap.add_argument("--snr", type=float, nargs="+", default=[10.0], help="SNR(s) in dB, one run each")
-    ap.add_argument("--seed", type=int, default=1, help="channel seed (run i uses seed + i)")
+    ap.add_argument("--snr", type=cli.finite_float, nargs="+", default=[10.0], help="SNR(s) in dB, one run each")
+    ap.add_argument("--seed", type=cli.positive_int, default=1,
+                    help="channel seed > 0 (run i uses seed + i; 0 would mean a random seed in the channel blocks)")
     ap.add_argument("--out", default="out/loopback")
     ap.add_argument("--no-ssim", action="store_true")
-    ap.add_argument("--timeout", type=float, help="seconds per SNR run (default 30 + 5 per image)")
+    ap.add_argument("--timeout", type=cli.seconds, help="seconds per SNR run (default 30 + 5 per image)")
     ap.add_argument("--json", help="write the per-SNR means, settings and link statistics here")
     ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     a = ap.parse_args(argv)
-    if a.seed <= 0:
-        ap.error("--seed must be > 0 (0 would mean a random seed in the channel blocks)")
-    if a.kn < 0:
-        ap.error("--kn must be > 0")
     mcs = a.mcs if a.fec == "ldpc" else a.mcs.split("-")[0] + "-uncoded"
     try:
         mcs = mcs_table.parse(mcs).name
@@ -85,6 +86,7 @@ def main(argv=None):
     received = {}
     means = []
     summary = []
+    failures = []
     for i, snr in enumerate(a.snr):
         out_dir = os.path.join(a.out, f"snr_{snr:g}dB")
         try:
@@ -107,6 +109,13 @@ def main(argv=None):
         except TimeoutError as e:
             sys.exit(f"error: {e}")
         skipped = tb.source.skipped()
+        given, refused = tb.source.given(), tb.tx.encode.errors()
+        if len(results) < given:
+            failures.append(f"{snr:g} dB: {len(results)} of {given} images arrived ("
+                            + ", ".join(x for x in (f"{len(skipped)} unreadable" if skipped else "",
+                                                    f"{refused} refused by the encoder" if refused else "",
+                                                    f"{tb.lost()} lost on the link" if tb.lost() else "") if x)
+                            + ")")
         stats = tb.decoder.stats() if a.phy == "direct" else tb.rx.stats()
         if a.phy == "ofdm":
             stats["tx"] = dict(frames=tb.tx.tx.frames(), papr_db=round(tb.tx.tx.papr_db(), 2),
@@ -121,7 +130,7 @@ def main(argv=None):
         ss = [r["ssim"] for r in results if "ssim" in r]
         mean = float(np.mean(ps)) if ps else float("nan")
         means.append(mean)
-        summary.append(dict(snr_db=snr, n_images=len(results), psnr_db=round(mean, 3),
+        summary.append(dict(snr_db=snr, n_images=len(results), n_given=tb.source.given(), psnr_db=round(mean, 3),
                             ssim=round(float(np.mean(ss)), 5) if ss else None, seconds=round(secs, 2), stats=stats))
         dec = stats if a.phy == "direct" else stats["decoder"]
         fails = dec.get("decode_failed", 0)
@@ -129,7 +138,11 @@ def main(argv=None):
         print(f"SNR {snr:g} dB: mean PSNR: {mean:.2f} dB" + (f", mean SSIM: {np.mean(ss):.4f}" if ss else "")
               + f"; decode failures: {fails} of {len(results)}")
 
+    stems = [os.path.splitext(n)[0] for n in received]
     for name, runs in received.items():
+        stem = os.path.splitext(name)[0]
+        # photo.jpg and photo.png must not share one comparison picture
+        label = stem if stems.count(stem) == 1 else name.replace(".", "_")
         try:
             original = load_rgb(os.path.join(a.images, name) if a.images else a.image)
             tiles = [(load_rgb(r["png"]), f"{snr:g} dB: {r.get('psnr_db', float('nan')):.2f} dB"
@@ -137,7 +150,7 @@ def main(argv=None):
         except ImageError as e:
             print(f"no comparison picture for {name}: {e}", file=sys.stderr)
             continue
-        path = os.path.join(a.out, f"compare_{os.path.splitext(name)[0]}.png")
+        path = os.path.join(a.out, f"compare_{label}.png")
         side_by_side(original, tiles, path)
         print(f"comparison: {path}")
     if len(a.snr) > 1:
@@ -148,7 +161,11 @@ def main(argv=None):
         with open(a.json, "w") as f:
             json.dump(dict(command="apps/loopback.py " + " ".join(sys.argv[1:]), settings=settings, results=summary),
                       f, indent=1, default=str)
+    if failures:
+        print("error: not every image arrived: " + "; ".join(failures), file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

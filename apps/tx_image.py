@@ -7,7 +7,11 @@
   apps/tx_image.py --hackrf --freq 2.45e9 --rate 2e6 --gain 30 --images DIR --repeat --interval 2
 
 Image ids follow the order of the (sorted) file list, so the receiver's --reference DIR finds each
-image's original. Exits 0 once every image is on its way (with --repeat: runs until Ctrl-C).
+image's original. The transmitter knows what each image costs on the air (the modulator's frame
+sizes), so it stops once the radio / ZMQ / file block has taken every sample of every image,
+never earlier. "sent" counts images wholly taken. Exits 0 only if every image given was sent
+(and, over ZMQ, handed to the peer); otherwise 1 with a one-line reason. With --repeat it runs
+until Ctrl-C or --timeout.
 """
 import argparse
 import sys
@@ -15,70 +19,108 @@ import time
 
 from gnuradio import gr
 
-from gnuradio.jscc.phy import radio
+from gnuradio.jscc import cli
 from gnuradio.jscc.blocks.image_source import add_arguments as add_image_arguments, image_source
-from gnuradio.jscc.models import ModelError
-from gnuradio.jscc.phy import ofdm
+from gnuradio.jscc.imageio import ImageError
 from gnuradio.jscc.link.codec_ofdm import codec_ofdm_tx
+from gnuradio.jscc.models import ModelError
+from gnuradio.jscc.phy import ofdm, radio
+
+WINDOW = 2  # images inside the transmitter at once (memory stays flat on any folder)
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_image_arguments(ap)
     ap.add_argument("--model", default="deepjscc-kn6-awgn-10db", help="model / scheme (models/<name>) or folder")
-    ap.add_argument("--kn", type=int, default=0, help="digital schemes: bandwidth ratio k/n = 1/KN for the rate control")
+    ap.add_argument("--kn", type=cli.nonneg_int, default=0,
+                    help="digital schemes: bandwidth ratio k/n = 1/KN for the rate control (0: the codec's default)")
     ap.add_argument("--mcs", default="qpsk-1/2", help="digital schemes: modulation and code rate, e.g. 16qam-2/3")
     ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
-    ap.add_argument("--repeat", action="store_true", help="send the list again and again (needs --interval)")
-    ap.add_argument("--interval", type=float, default=0.0, help="seconds between images")
+    ap.add_argument("--repeat", action="store_true", help="send the list again and again (until Ctrl-C / --timeout)")
+    ap.add_argument("--interval", type=cli.nonneg_float, default=0.0, help="seconds between images")
+    ap.add_argument("--timeout", type=cli.seconds, default=None,
+                    help="give up after this many seconds (default: no limit); what was sent by then is reported")
     g = ofdm.add_arguments(ap)
-    g.add_argument("--amplitude", type=float, default=None,
+    g.add_argument("--amplitude", type=cli.positive_float, default=None,
                    help="output RMS (default 1.0 for ZMQ/file, 0.25 for radios: OFDM peaks reach ~4x RMS)")
-    g.add_argument("--clip-db", type=float, default=0.0, help="clip peaks this far above RMS (0: off)")
-    g.add_argument("--gap", type=int, default=64, help="zero samples after each frame")
+    g.add_argument("--clip-db", type=cli.nonneg_float, default=0.0, help="clip peaks this far above RMS (0: off)")
+    g.add_argument("--gap", type=cli.nonneg_int, default=64, help="zero samples after each frame")
+    g.add_argument("--burst", action=argparse.BooleanOptionalAction, default=None,
+                   help="one tx_sob/tx_eob burst per frame (default: on for --usrp / --hackrf, off for ZMQ / file)")
     radio.add_arguments(ap, default_gain=0.0)
     a = ap.parse_args(argv)
 
-    try:
-        kind, out = radio.from_arguments(a, "tx")
-    except radio.RadioError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    kind = radio.kind_of(a)
+    burst = a.burst if a.burst is not None else kind in ("usrp", "hackrf")
     amplitude = a.amplitude if a.amplitude is not None else (0.25 if kind in ("usrp", "hackrf") else 1.0)
-    tb = gr.top_block("jscc_tx_image")
     try:
-        source = image_source(a.image or a.images, a.repeat, a.interval)
-        tx = codec_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db, kn=a.kn, mcs=a.mcs, engine=a.engine)
-    except (ModelError, ValueError, RuntimeError) as e:
+        source = image_source(a.image or a.images, a.repeat, a.interval, window=WINDOW)
+        kind, out = radio.from_arguments(a, "tx", burst)  # first: a missing radio is reported at once
+        tx = codec_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db, kn=a.kn, mcs=a.mcs,
+                           engine=a.engine, burst=burst)
+    except (ModelError, ValueError, RuntimeError, ImageError, radio.RadioError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    # back-pressure: the next image is read only when the transmitter has room for it
+    source.set_in_flight(lambda: tx.in_flight(source.sent()), WINDOW)
+    tb = gr.top_block("jscc_tx_image")
     tb.msg_connect(source, "out", tx, "in")
     tb.connect(tx, out)
 
     stop = radio.stop_on_signals()
     t0 = time.monotonic()
+    why = None
     tb.start()
-    frames, since = -1, time.monotonic()
     try:
-        while not stop:
-            time.sleep(0.1)
-            n = tx.tx.frames()
-            if n != frames:
-                frames, since = n, time.monotonic()
-            # done: every image encoded and framed, no new frame for a while, and the radio / ZMQ /
-            # file block has taken every sample the modulator made (a receiver that connects late
-            # holds the transmitter here instead of losing the tail)
-            if source.done() and tx.idle() and time.monotonic() - since > 1.0 and \
-                    out.nitems_read(0) >= tx.tx.mod.nitems_written(0):
-                time.sleep(0.5)  # ZMQ hands queued messages to its I/O thread
+        while True:
+            p = tx.progress(source.sent(), out.nitems_read(0))
+            if source.done() and p["done"]:
                 break
+            if stop:
+                why = "interrupted"
+                break
+            if a.timeout and time.monotonic() - t0 > a.timeout:
+                why = f"--timeout {a.timeout:g} s reached"
+                break
+            time.sleep(0.02)
     finally:
+        taken = out.nitems_read(0)
         tb.stop()
         tb.wait()
-    print(f"sent {source.sent()} images in {tx.tx.frames()} frames over {kind} in {time.monotonic() - t0:.1f} s; "
-          f"mean PAPR {tx.tx.papr_db():.1f} dB, clipped {100 * tx.tx.clipped_fraction():.3f} % of samples"
+    delivered = True
+    if isinstance(out, radio.zmq_push_sink):
+        # the last samples wait in ZMQ until a peer takes them: keep them until one does
+        left = None if a.timeout is None else max(a.timeout - (time.monotonic() - t0), 1.0)
+        delivered = out.close(left, stop)
+    p = tx.progress(source.sent(), taken)
+    given = source.sent() + len(source.skipped()) if a.repeat else source.given()
+    print(f"sent {p['sent']} of {given} images in {p['frames_sent']} frames over {kind} in "
+          f"{time.monotonic() - t0:.1f} s; mean PAPR {tx.tx.papr_db():.1f} dB, clipped "
+          f"{100 * tx.tx.clipped_fraction():.3f} % of samples"
+          + ("; burst mode" if burst else "")
           + (f"; skipped unreadable: {len(source.skipped())}" if source.skipped() else "")
-          + (f"; encoder errors: {tx.encode.errors()}" if tx.encode.errors() else ""))
+          + (f"; refused by the encoder: {p['refused']}" if p["refused"] else ""))
+    if kind == "zmq":
+        print("ZMQ: " + ("every sample was handed to the peer (ZMQ has no receipt: the receiver's count confirms "
+                         "delivery)" if delivered else "the last samples were not taken by any peer"))
+    reasons = []
+    if why:
+        reasons.append(f"{why} with {p['pending']} images not wholly sent")
+    if source.skipped():
+        reasons.append(f"{len(source.skipped())} unreadable")
+    if p["refused"]:
+        reasons.append(f"{p['refused']} refused by the encoder")
+    if p["chunks_lost"]:
+        reasons.append(f"{p['chunks_lost']} chunks dropped in the transmitter")
+    if not delivered:
+        reasons.append("the ZMQ peer did not take the last samples")
+    if a.repeat and why:
+        reasons = reasons[1:]  # with --repeat, Ctrl-C or --timeout is how it ends
+    if reasons or (not a.repeat and p["sent"] < given):
+        print(f"error: {p['sent']} of {given} images sent: " + "; ".join(reasons or ["not all sent"]),
+              file=sys.stderr)
+        return 1
     return 0
 
 

@@ -303,3 +303,196 @@ def test_burst_tags_on_the_first_and_last_sample_of_each_frame(burst):
     frames = [o for o, _ in by["frame_start"]]
     assert frames[0] == tx.mod.lead_in() and sob[1:] == frames[1:]
     assert np.all(x[eob[0] - 63:eob[0] + 1] == 0) and np.any(x[sob[1]:sob[1] + 16] != 0)  # the gap ends a burst
+
+
+# --- apps, in process (fast): argument checks, one-line errors, exit codes -----------------------
+
+def app_main(name, *argv):
+    """Run apps/<name>.main(argv) in this process -> (exit code, stdout, stderr)."""
+    import contextlib
+    import importlib.util
+    import io
+    import signal
+    from conftest import APPS
+    spec = importlib.util.spec_from_file_location(f"app_{name}", os.path.join(APPS, name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    out, err = io.StringIO(), io.StringIO()
+    handlers = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                rc = mod.main([str(a) for a in argv])
+            except SystemExit as e:
+                rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+                if not isinstance(e.code, int) and e.code is not None:
+                    print(e.code, file=err)
+    finally:
+        for s, h in handlers.items():
+            signal.signal(s, h)
+    return rc or 0, out.getvalue(), err.getvalue()
+
+
+@pytest.mark.parametrize("app, args, what", [
+    ("rx_image", ["--file", "x.c64", "--image-timeout", "0"], "--image-timeout"),
+    ("rx_image", ["--file", "x.c64", "--expect", "-1"], "--expect"),
+    ("rx_image", ["--file", "x.c64", "--timeout", "0"], "--timeout"),
+    ("rx_image", ["--file", "x.c64", "--threshold", "1.5"], "--threshold"),
+    ("tx_image", ["--file", "x.c64", "--image", KODIM23, "--interval", "-1"], "--interval"),
+    ("tx_image", ["--file", "x.c64", "--image", KODIM23, "--timeout", "nan"], "--timeout"),
+    ("tx_image", ["--file", "x.c64", "--image", KODIM23, "--fft-len", "60"], "--fft-len"),
+    ("loopback", ["--image", KODIM23, "--delay", "-5"], "--delay"),
+    ("loopback", ["--image", KODIM23, "--snr"], "--snr"),
+    ("loopback", ["--image", KODIM23, "--snr", "inf"], "--snr"),
+    ("loopback", ["--image", KODIM23, "--seed", "0"], "--seed"),
+    ("loopback", ["--image", KODIM23, "--timeout", "-3"], "--timeout"),
+    ("channel_sim", ["--in", "tcp://127.0.0.1:1", "--out", "tcp://127.0.0.1:2", "--duration", "0"], "--duration"),
+    ("channel_sim", ["--in", "tcp://127.0.0.1:1", "--out", "tcp://127.0.0.1:2", "--timing", "1.0"], "--timing"),
+])
+def test_numeric_arguments_are_validated(app, args, what):
+    """Every numeric option is checked by one shared set of argparse types: a usage error naming
+    the option (before: --image-timeout 0 split every image and spun a core, --expect -1 never
+    ended, --timeout 0 meant 0 s in one app and 'never' in another)."""
+    rc, out, err = app_main(app, *args)
+    assert rc == 2 and what in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("case", ["empty_iq", "iq_in_missing_folder", "unwritable_out", "bad_zmq", "port_in_use",
+                                  "missing_images", "missing_reference"])
+def test_failures_to_open_are_one_line_errors(case, tmp_path):
+    """A clear one-line error and a non-zero exit, never a traceback."""
+    import socket
+    if case == "empty_iq":
+        (tmp_path / "e.c64").write_bytes(b"")
+        rc, out, err = app_main("rx_image", "--file", tmp_path / "e.c64", "--out", tmp_path / "rx")
+        want = "empty"
+    elif case == "iq_in_missing_folder":
+        rc, out, err = app_main("tx_image", "--file", tmp_path / "nope" / "x.c64", "--image", KODIM23)
+        want = "does not exist"
+    elif case == "unwritable_out":
+        ro = tmp_path / "ro"
+        ro.mkdir()
+        ro.chmod(0o500)
+        if os.access(str(ro), os.W_OK):  # root ignores permissions: a file where the folder should be
+            (tmp_path / "file").write_text("x")
+            ro = tmp_path / "file"
+        (tmp_path / "x.c64").write_bytes(b"\0" * 800)
+        rc, out, err = app_main("rx_image", "--file", tmp_path / "x.c64", "--out", ro / "rx")
+        want = "cannot write"
+    elif case == "bad_zmq":
+        rc, out, err = app_main("rx_image", "--zmq", "localhost:5", "--out", tmp_path / "rx")
+        want = "ZMQ address"
+    elif case == "port_in_use":
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            s.listen()
+            rc, out, err = app_main("tx_image", "--zmq", f"tcp://127.0.0.1:{s.getsockname()[1]}", "--image", KODIM23)
+        want = "in use"
+    elif case == "missing_images":
+        rc, out, err = app_main("loopback", "--images", tmp_path / "nonexistent", "--out", tmp_path / "o")
+        want = "nonexistent: no such file or folder"
+    else:
+        rc, out, err = app_main("rx_image", "--file", "x.c64", "--reference", tmp_path / "nonexistent")
+        want = "--reference"
+    assert rc != 0 and "Traceback" not in err, err
+    assert want in err and "error" in err, err
+    if case == "missing_images":
+        assert "reference" not in err  # it used to blame the reference
+
+
+def test_loopback_exit_status_and_sent_counts(tmp_path):
+    """Exit 0 only when every image given arrived: an unreadable file fails the run (before: exit 0)."""
+    import shutil
+    shutil.copy(KODIM23, tmp_path / "a.png")
+    (tmp_path / "b.png").write_bytes(b"not a png")
+    rc, out, err = app_main("loopback", "--images", tmp_path, "--snr", "10", "--out", tmp_path / "o", "--no-ssim")
+    assert rc == 1 and "1 of 2 images arrived" in err and "1 unreadable" in err, (out, err)
+    os.remove(tmp_path / "b.png")
+    rc, out, err = app_main("loopback", "--images", tmp_path, "--snr", "10", "--out", tmp_path / "o", "--no-ssim")
+    assert rc == 0, err
+
+
+def test_compare_pictures_of_same_stem_do_not_collide(tmp_path):
+    from PIL import Image
+    img = (np.random.default_rng(0).integers(0, 255, (32, 48, 3))).astype(np.uint8)
+    Image.fromarray(img).save(tmp_path / "photo.png")
+    Image.fromarray(img).save(tmp_path / "photo.jpg", quality=95)
+    rc, out, err = app_main("loopback", "--images", tmp_path, "--snr", "10", "--out", tmp_path / "o", "--no-ssim")
+    assert rc == 0, err
+    assert {"compare_photo_png.png", "compare_photo_jpg.png"} <= set(os.listdir(tmp_path / "o"))
+
+
+def test_direct_path_decoder_drops_another_models_chunks():
+    """The direct (stream) path carries the model tag: a decoder of another model counts the chunk
+    as inconsistent and decodes nothing from it."""
+    from gnuradio import gr
+    from conftest import wait_for
+    tb = gr.top_block()
+    src = jscc.image_source(KODIM23)
+    enc = jscc.codec_encoder("deepjscc-kn6-awgn-10db")
+    dec = jscc.codec_decoder("deepjscc-kn12-awgn-10db")
+    sink = jscc.image_sink()
+    tb.msg_connect(src, "out", enc, "in")
+    tb.connect(enc, jscc.awgn_cc(20.0, 1.0, 1), dec)
+    tb.msg_connect(dec, "out", sink, "in")
+    tb.start()
+    try:
+        wait_for(lambda: dec.decode.stat("received") >= 1, 60)
+    finally:
+        tb.stop()
+        tb.wait()
+    assert dec.stats()["inconsistent"] == 1 and dec.stats()["decoded"] == 0 and not sink.results()
+
+
+# --- 4: ZMQ keeps the tail until a peer takes it -----------------------------------------------
+
+def test_zmq_sink_keeps_its_tail_until_a_slow_peer_has_it():
+    """The transmitter's ZMQ sink queues only a few messages and, after the flowgraph stopped,
+    waits until the peer took them all (gr-zeromq's push sink dropped its queue one second after
+    stopping: the tail of a transmission whose receiver was slow or late). A peer that connects
+    late and reads slowly still gets every sample."""
+    import socket
+    import threading
+    import time
+    import zmq
+    from gnuradio import blocks, gr
+    from gnuradio.jscc.phy import radio
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"tcp://127.0.0.1:{port}"
+    n = 3_000_000
+    x = (np.arange(n) % 1000).astype(np.complex64)
+    got = []
+
+    def peer():
+        time.sleep(1.0)  # connects late
+        ctx = zmq.Context()
+        sock = ctx.socket(zmq.PULL)
+        sock.setsockopt(zmq.RCVHWM, 1)
+        sock.connect(addr)
+        total = 0
+        while total < n:
+            if not sock.poll(5000):
+                break
+            m = np.frombuffer(sock.recv(), np.complex64)
+            got.append(m)
+            total += m.size
+            time.sleep(0.002)  # and reads slowly
+        sock.close(0)
+        ctx.term()
+
+    th = threading.Thread(target=peer)
+    th.start()
+    tb = gr.top_block()
+    snk = radio.sink("zmq", addr)
+    tb.connect(blocks.vector_source_c(x), snk)
+    tb.start()
+    from conftest import wait_for
+    wait_for(lambda: snk.nitems_read(0) >= n, 60)
+    tb.stop()
+    tb.wait()
+    assert snk.close(60)  # returns once the peer has the last message
+    th.join(60)
+    y = np.concatenate(got)
+    assert y.size == n and np.array_equal(y, x)

@@ -20,6 +20,7 @@ from .chunk_fec import chunk_fec_decoder, chunk_fec_encoder
 from .pdu_block import pdu_block, pending_pdu_block
 from .pdu_to_stream import pdu_to_stream
 from .stream_to_pdu import stream_to_pdu
+from ..link.ledger import tx_progress
 
 STREAM_BUFFER = 1 << 15  # items: fewer Python work() calls per image (~200k symbols), measured +15 % images/s
 DONE_WINDOW = 1024  # image ids remembered as decoded: a re-delivered one is never re-opened
@@ -220,10 +221,11 @@ class codec_decode_pdu(pending_pdu_block):
         self.publish(M.with_entries(meta, **entries, **{M.HEIGHT: h, M.WIDTH: w}), out.image)
 
 
-class codec_encoder(gr.hier_block2):
+class codec_encoder(tx_progress, gr.hier_block2):
     """Image PDUs in ("in"), complex symbols out as a tagged stream: one packet_len packet per
     chunk (byte chunks through the Chunk FEC Encoder at `mcs`), the chunk's metadata as tags on
-    its first symbol."""
+    its first symbol. progress(given, taken) / in_flight(given): what has been transmitted,
+    counted per image (each chunk is its symbols on the stream)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, len_tag_key=M.LEN_TAG,
                  engine="auto"):
@@ -234,6 +236,8 @@ class codec_encoder(gr.hier_block2):
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream(len_tag_key)
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
+        self._last = self.to_stream
+        self._link_ledger(lambda n, d: (0, n))
         self.msg_connect(self, "in", self.encode, "in")
         self.msg_connect(self.encode, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.to_stream, "pdus")
@@ -242,6 +246,9 @@ class codec_encoder(gr.hier_block2):
     @property
     def codec(self):
         return self.encode.codec
+
+    def _last_input_read(self):
+        return self.to_stream.nitems_written(0)
 
 
 class codec_decoder(gr.hier_block2):

@@ -11,6 +11,7 @@ import math
 import numpy as np
 from gnuradio import blocks, channels, filter, gr
 
+from .. import cli
 from ..jscc_python import awgn_cc, rayleigh_cc
 
 # One name, one model across numpy (channels.sim), training and GNU Radio: "rayleigh" is slow
@@ -34,13 +35,13 @@ def add_arguments(parser):
     """The impairment options of apps/loopback.py and apps/channel_sim.py (the channel kind and the
     SNR are the apps' own)."""
     g = parser.add_argument_group("channel impairments")
-    g.add_argument("--cfo", type=float, default=0.0, help="carrier offset, subcarrier spacings")
-    g.add_argument("--timing", type=float, default=0.0, help="fractional sample delay [0, 1)")
-    g.add_argument("--delay", type=int, default=0, help="samples of silence before the signal")
-    g.add_argument("--sro-ppm", type=float, default=0.0, help="sampling-rate offset (ppm)")
-    g.add_argument("--phase-noise", type=float, default=0.0, help="phase noise std (rad) before filtering")
-    g.add_argument("--rms-delay", type=float, default=2.0, help="multipath rms delay spread (samples)")
-    g.add_argument("--fading-block", type=int, default=8192, help="samples per Rayleigh fading block")
+    g.add_argument("--cfo", type=cli.finite_float, default=0.0, help="carrier offset, subcarrier spacings")
+    g.add_argument("--timing", type=cli.unit_interval, default=0.0, help="fractional sample delay [0, 1)")
+    g.add_argument("--delay", type=cli.nonneg_int, default=0, help="samples of silence before the signal")
+    g.add_argument("--sro-ppm", type=cli.finite_float, default=0.0, help="sampling-rate offset (ppm)")
+    g.add_argument("--phase-noise", type=cli.nonneg_float, default=0.0, help="phase noise std (rad) before filtering")
+    g.add_argument("--rms-delay", type=cli.positive_float, default=2.0, help="multipath rms delay spread (samples)")
+    g.add_argument("--fading-block", type=cli.positive_int, default=8192, help="samples per Rayleigh fading block")
     return g
 
 

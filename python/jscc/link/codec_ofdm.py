@@ -16,25 +16,47 @@ from ..blocks.pdu_to_stream import pdu_to_stream
 from ..blocks.stream_to_pdu import stream_to_pdu
 from ..phy.ofdm import OfdmParams, ofdm_rx, ofdm_tx
 from .chunk_reassembler import chunk_reassembler
+from .ledger import packet_fits, tx_progress
 
 
-class codec_ofdm_tx(gr.hier_block2):
+class codec_ofdm_tx(tx_progress, gr.hier_block2):
     """Image PDUs in ("in") -> OFDM baseband out. Every frame header carries the image id, its
     size, the chunk, the model's id and, for digital chunks, the MCS: a receiver needs no side
-    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu)."""
+    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu). burst: one
+    tx_sob / tx_eob burst per frame for radios (ofdm_mod_cc).
+
+    Completion is known: for every chunk the modulator says how many frames and samples it
+    will take (frame_len), so progress(given, taken) tells how many images are wholly on the
+    air and when everything is."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
-                 kn=0, mcs="qpsk-1/2", engine="auto"):
+                 kn=0, mcs="qpsk-1/2", engine="auto", burst=False):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_tx", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         p = params or OfdmParams()
-        self.params = p
+        self.params, self.gap = p, int(gap)
         self.message_port_register_hier_in("in")
         self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream()
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
-        self.tx = ofdm_tx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, gap, amplitude, clip_db)
+        self.tx = ofdm_tx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, gap, amplitude, clip_db,
+                          burst=burst)
+        self._last = self.tx.mod
+        mod, mp = self.tx.mod, p.max_payload
+        first = [True]
+
+        def cost(n, d):
+            # what the modulator will make of this packet: whole frames, the first one after the lead-in
+            frames = -(-n // mp)
+            if not packet_fits(d) or frames > M.header_max(M.FRAG_COUNT):
+                return 0, 0
+            samples = (frames - 1) * mod.frame_len(mp) + mod.frame_len(n - (frames - 1) * mp)
+            if first[0]:
+                first[0] = False
+                samples += mod.lead_in()
+            return frames, samples
+        self._link_ledger(cost)
         self.msg_connect(self, "in", self.encode, "in")
         self.msg_connect(self.encode, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.to_stream, "pdus")
@@ -44,9 +66,11 @@ class codec_ofdm_tx(gr.hier_block2):
     def codec(self):
         return self.encode.codec
 
-    def idle(self):
-        """Nothing queued: every chunk handed to the PHY (its last frame may still be in buffers)."""
-        return self.to_stream.pending() == 0
+    def _last_input_read(self):
+        return self.tx.mod.nitems_read(0)
+
+    def _frames_out(self):
+        return self.tx.mod.frames()
 
 
 class codec_ofdm_rx(gr.hier_block2):
@@ -82,21 +106,34 @@ class codec_ofdm_rx(gr.hier_block2):
     def codec(self):
         return self.decode.codec
 
-    def drain(self, timeout=5.0):
-        """Before the flowgraph stops: send on every partial chunk, let the FEC and the decoder
-        take them, decode every partial image; True when all of it went through in time."""
+    def drain(self, sink=None, timeout=10.0):
+        """Before the flowgraph stops (Ctrl-C, --timeout, end of a recording): send on every
+        partial chunk, let the FEC and the decoder take them, decode every partial image and, if
+        a sink is given, wait until it has taken every image. True when all of it went through
+        (decided on the blocks' counts; timeout only bounds a wedged block)."""
         t0 = time.monotonic()
         self.reassemble.flush()
         while not self._taken() and time.monotonic() - t0 < timeout:
-            time.sleep(0.02)
+            time.sleep(0.01)
         self.decode.flush()
-        return self._taken()
+        while sink is not None and sink.stat("received") < self.decode.stat("decoded") \
+                and time.monotonic() - t0 < timeout:
+            time.sleep(0.01)
+        return self._taken() and (sink is None or sink.stat("received") >= self.decode.stat("decoded"))
 
     def _taken(self):
-        ra, fec, dec = self.reassemble.stats(), self.fec.stats(), self.decode.stats()
-        fec_in = fec["decoded"] + fec["failed"] + fec["passed"] + fec["dropped"] + fec["errors"]
-        dec_in = dec["chunks"] + dec["inconsistent"] + dec["dropped"] + dec["errors"]
-        return fec_in >= ra["chunks"] and dec_in >= fec["decoded"] + fec["failed"] + fec["passed"]
+        """Every message a block sent on has been handled by the next one (the queues between the
+        message blocks are empty)."""
+        s2p, ra, fec, dec = self.to_pdu.stats(), self.reassemble.stats(), self.fec.stats(), self.decode.stats()
+        return (ra["received"] >= s2p["packets"] and fec["received"] >= ra["chunks"]
+                and dec["received"] >= fec["decoded"] + fec["failed"] + fec["passed"])
+
+    def settled(self, samples_in):
+        """Every one of the first samples_in input samples has been demodulated (the frames in
+        them delivered or given up) and every frame passed on has been handled by reassembly,
+        FEC and the decoder. Images may still wait in reassembly or decoding for their missing
+        parts: drain() sends them on."""
+        return self.rx.demod.processed_to() >= samples_in and self._taken()
 
     def idle(self):
         """Nothing waits in reassembly or decoding and every chunk sent on has been taken by the
@@ -113,8 +150,8 @@ class deepjscc_ofdm_tx(codec_ofdm_tx):
     """Deep JSCC over the OFDM PHY (the block's name before other codecs existed)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
-                 engine="auto"):
-        codec_ofdm_tx.__init__(self, model, params, gap, amplitude, clip_db, threads, engine=engine)
+                 engine="auto", burst=False):
+        codec_ofdm_tx.__init__(self, model, params, gap, amplitude, clip_db, threads, engine=engine, burst=burst)
 
 
 class deepjscc_ofdm_rx(codec_ofdm_rx):

@@ -25,7 +25,64 @@ def make_channel(kind, snr_db, seed):
     raise ValueError(f"unknown channel {kind!r}; choose from {CHANNELS}")
 
 
-class codec_loopback(gr.top_block):
+WINDOW = 3  # images in the link at once: memory stays flat on any folder (the source waits)
+
+
+class _loopback(gr.top_block):
+    tail_slack = 0  # samples of silence that end the transmission (the OFDM gap after a frame)
+
+    """What both loopbacks share: back-pressure from the sink to the source, and completion
+    decided on counts. Subclasses set source, tx (a tx_progress), channel_in / channel_out (the
+    channel's first and last blocks), sink, decode (the codec_decode_pdu) and implement
+    _rx_settled() and _drain()."""
+
+    def _setup(self, window=WINDOW):
+        self._lost = 0
+        self.source.set_in_flight(self._in_flight, window)
+
+    def _accounted(self):
+        """Images given to the link that are out: refused by the encoder, in the sink, or known lost
+        (ids skipped at the decoder: not one frame arrived; or given up after the link settled)."""
+        return (self.tx.encode.errors() + self.sink.stat("images") + self.sink.stat("dropped")
+                + self.decode.stat("missing_images") + self._lost)
+
+    def _in_flight(self):
+        n = self.source.sent() - self._accounted()
+        if n >= self.source.window and self._settled():
+            # everything sent so far has gone through and some images never came: whole images
+            # lost on the channel (or pending partial ones): decide now, on the counts
+            self._drain()
+            n = self.source.sent() - self._accounted()
+            self._lost += max(n, 0)
+            n = self.source.sent() - self._accounted()
+        return n
+
+    def _settled(self):
+        p = self.tx.progress(self.source.sent(), self.channel_in.nitems_read(0))
+        return p["done"] and self._channel_flushed() and self._rx_settled()
+
+    def _channel_flushed(self):
+        # a filter or resampler keeps a few samples of look-ahead back: they are the silent gap
+        # after the last frame (tail_slack samples), so a block that holds no more is through
+        blocks = self.channel_chain
+        return all(b.nitems_read(0) + self.tail_slack >= a.nitems_written(0) for a, b in zip(blocks, blocks[1:]))
+
+    def complete(self):
+        """Every image given has been sent and everything sent has gone through the receiver."""
+        return self.source.done() and self._settled()
+
+    def lost(self):
+        """Images sent and not received (after completion: final)."""
+        return max(self.source.sent() - self.tx.encode.errors() - self.sink.stat("images"), 0)
+
+    def run_images(self, timeout=None):
+        """Run until every image the source sent is through the link (in the sink, or refused,
+        or lost: decided on counts, never on idle time), drain partial images into the sink,
+        stop. Returns (sink results, seconds); raises TimeoutError naming what is missing."""
+        return run_until_done(self, timeout)
+
+
+class codec_loopback(_loopback):
     """Symbols straight into the channel block. kn / mcs: a byte codec's budget and coding (its
     soft demapper takes the SNR the AWGN block tags; slow fading needs the OFDM receiver's
     channel estimate: --phy ofdm)."""
@@ -45,19 +102,26 @@ class codec_loopback(gr.top_block):
         self.msg_connect(self.source, "out", self.encoder, "in")
         self.connect(self.encoder, self.channel, self.decoder)
         self.msg_connect(self.decoder, "out", self.sink, "in")
+        self.tx, self.decode = self.encoder, self.decoder.decode
+        self.channel_in = self.channel_out = self.channel
+        self.channel_chain = [self.channel]
+        self._setup()
 
-    def run_images(self, timeout=None):
-        """Run until every image the source sent came out of the sink (or was counted as dropped).
+    def _rx_settled(self):
+        d = self.decoder
+        s2p, fec, dec = d.to_pdu.stats(), d.fec.stats(), d.decode.stats()
+        return (d.to_pdu.nitems_read(0) >= self.channel.nitems_written(0) and s2p["incomplete"] == 0
+                and fec["received"] >= s2p["packets"] and dec["received"] >= fec["decoded"] + fec["failed"] + fec["passed"]
+                and self.sink.stat("received") >= dec["decoded"])
 
-        Returns (sink results, seconds); raises TimeoutError naming what is missing.
-        """
-        return run_until_done(self, self._expected, timeout)
+    def _drain(self):
+        self.decode.flush()
+        t0 = time.monotonic()
+        while self.sink.stat("received") < self.decode.stat("decoded") and time.monotonic() - t0 < 10:
+            time.sleep(0.01)
 
-    def _expected(self):
-        return self.source.sent() - self.encoder.encode.errors() - self.decoder.stats()["dropped"], False
 
-
-class codec_ofdm_loopback(gr.top_block):
+class codec_ofdm_loopback(_loopback):
     """The same link through the OFDM PHY: source -> codec + OFDM TX -> channel_sim -> OFDM RX +
     reassembly + FEC + decoder -> sink. Channel options as channel_sim (cfo, timing, ...)."""
 
@@ -75,45 +139,38 @@ class codec_ofdm_loopback(gr.top_block):
         self.msg_connect(self.source, "out", self.tx, "in")
         self.connect(self.tx, self.channel, self.rx)
         self.msg_connect(self.rx, "out", self.sink, "in")
+        self.decode = self.rx.decode
+        self.tail_slack = self.tx.gap
+        self.channel_chain = list(self.channel.chain)
+        self.channel_in, self.channel_out = self.channel_chain[0], self.channel_chain[-1]
+        self._setup()
 
-    def run_images(self, timeout=None):
-        """Run until every image sent is out of the sink, or everything was transmitted, the
-        receiver holds nothing and no image came for 3 s (images whose frames were all lost never
-        reach reassembly; rx.stats() counts the rest). Returns (results, seconds)."""
-        self._last = None
-        return run_until_done(self, self._expected, timeout)
+    def _rx_settled(self):
+        return self.rx.settled(self.channel_out.nitems_written(0)) and \
+            self.sink.stat("received") >= self.decode.stat("decoded")
 
-    def _expected(self):
-        st = self.rx.stats()
-        n = len(self.sink.results())
-        now = time.monotonic()
-        if self._last is None or self._last[0] != n:
-            self._last = (n, now)
-        settled = (self.source.done() and self.tx.idle() and self.rx.reassemble.pending() == 0
-                   and self.rx.decode.pending() == 0 and now - self._last[1] > 3.0)
-        return self.source.sent() - self.tx.encode.errors() - st["decoder"]["dropped"], settled
+    def _drain(self):
+        self.rx.drain(self.sink)
 
 
 deepjscc_loopback, deepjscc_ofdm_loopback = codec_loopback, codec_ofdm_loopback  # names before the codec interface
 
 
-def run_until_done(tb, expected, timeout=None):
-    """Start tb, wait until its sink has expected()[0] images once the source is done (or until
-    expected()[1] says nothing more can come), stop. Returns (results, seconds)."""
+def run_until_done(tb, timeout=None):
+    """Start tb, wait until tb.complete() (the source is done and every image is through the link,
+    on the blocks' counts), drain what the receiver holds into the sink, stop. Partial images are
+    drained before the flowgraph stops on a timeout too. Returns (results, seconds)."""
     if timeout is None:
         timeout = 30 + 5 * len(tb.source.paths)
     t0 = time.monotonic()
     tb.start()
     try:
-        while True:
-            expect, settled = expected()
-            n = len(tb.sink.results())
-            if tb.source.done() and (n >= expect or settled):
-                break
+        while not tb.complete():
             if time.monotonic() - t0 > timeout:
-                raise TimeoutError(f"loopback: {n} of {expect} images after {timeout} s")
-            tb.sink.wait(n + 1, 0.05)
+                raise TimeoutError(f"loopback: {tb.sink.stat('images')} of {tb.source.sent()} images after {timeout} s")
+            tb.sink.wait(len(tb.sink.results()) + 1, 0.02)
     finally:
+        tb._drain()  # partial images pending now are decoded into the running sink, not lost
         tb.stop()
         tb.wait()
     return tb.sink.results(), time.monotonic() - t0

@@ -7,7 +7,7 @@ import dataclasses
 
 from gnuradio import gr
 
-from .. import meta as M
+from .. import cli, meta as M
 from ..jscc_python import ofdm_demod_cc, ofdm_mod_cc, ofdm_sync_cc, soft_demapper_cf
 from ..blocks.pdu_to_stream import pdu_to_stream
 from ..blocks.qam_mapper import qam_mapper
@@ -44,9 +44,9 @@ class OfdmParams:
 def add_arguments(parser):
     """The PHY settings every app takes (both ends of a link must agree); returns the group."""
     g = parser.add_argument_group("OFDM PHY (both ends must agree)")
-    g.add_argument("--fft-len", type=int, default=64)
-    g.add_argument("--cp-len", type=int, default=16)
-    g.add_argument("--frame-symbols", type=int, default=64, help="payload OFDM symbols per frame")
+    g.add_argument("--fft-len", type=cli.power_of_two, default=64)
+    g.add_argument("--cp-len", type=cli.positive_int, default=16)
+    g.add_argument("--frame-symbols", type=cli.positive_int, default=64, help="payload OFDM symbols per frame")
     return g
 
 
