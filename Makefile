@@ -8,11 +8,14 @@ STAMPS := $(ROOT)/.stamps
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 JOBS ?= $(shell nproc)
 APT_PKGS := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3-dev python3-venv \
-            libboost-test-dev git
+            libboost-test-dev git python3-zmq \
+            gir1.2-gtk-3.0 python3-gi-cairo python3-pyqt5 xvfb xauth
+# the last line: GNU Radio Companion (Debian's gnuradio package does not pull Gtk's introspection
+# data: "Namespace Gtk not available") and the Qt GUI examples; xvfb runs them in the tests
 DEMO_OUT ?= out/demo
 export PYTHONUNBUFFERED := 1
 
-.PHONY: all setup demo zmq-demo test test-python test-cpp benchmark reproduce clean help
+.PHONY: all setup demo zmq-demo test test-python test-cpp test-fuzz fuzz grc benchmark reproduce clean help
 all: setup
 
 help:
@@ -22,9 +25,13 @@ help:
 	@echo "make reproduce  the Deep JSCC paper's Kodak figures (docs/results/paper; hours; QUICK=1 for minutes)"
 	@echo "make zmq-demo   the over-the-air simulation: rx_image, channel_sim, tx_image as three processes"
 	@echo "make setup      apt packages, .venv, Python requirements, build and install the module"
+	@echo "make grc        GNU Radio Companion with the module's blocks (GRC=file.grc to open one)"
+	@echo "make fuzz       the fuzzing harnesses of tests/fuzz for FUZZ_SECONDS each (default 600)"
 
 # --- system packages (sudo when not root); skipped when all are present
-$(STAMPS)/apt:
+# the stamp names the package list: a package added here is installed on the next run
+APT_STAMP := $(STAMPS)/apt-$(shell echo $(APT_PKGS) | md5sum | cut -c1-8)
+$(APT_STAMP):
 	@mkdir -p $(STAMPS)
 	@missing=$$(for p in $(APT_PKGS); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
@@ -34,7 +41,7 @@ $(STAMPS)/apt:
 	@touch $@
 
 # --- venv over the system Python so GNU Radio's bindings import; numpy held at the system's version
-$(VENV)/bin/python: $(STAMPS)/apt
+$(VENV)/bin/python: | $(APT_STAMP)
 	$(SYS_PY) -m venv --system-site-packages $(VENV)
 	@touch $@
 
@@ -54,11 +61,15 @@ $(STAMPS)/requirements-train: requirements-train.txt $(STAMPS)/requirements
 build/CMakeCache.txt: $(STAMPS)/requirements
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(VENV) -DPYTHON_EXECUTABLE=$(PY)
 
-setup: build/CMakeCache.txt
+setup: $(APT_STAMP) build/CMakeCache.txt
 	@set -o pipefail; cmake --build build -j $(JOBS) 2>&1 | { grep -v -E '^\[ *[0-9]+%\]' || true; }
 	@# the package is reinstalled whole, so a module moved or removed in the tree leaves no stale copy behind
 	@rm -rf $(VENV)/lib/python3*/site-packages/gnuradio/jscc
 	@set -o pipefail; cmake --install build 2>&1 | { grep -v -E '^-- (Up-to-date|Installing)' || true; }
+	@# GRC from the venv: the module's blocks on its path, the venv's Python for the flowgraphs
+	@printf '#!/bin/sh\nexport GRC_BLOCKS_PATH="%s$${GRC_BLOCKS_PATH:+:$$GRC_BLOCKS_PATH}"\nexec "%s" /usr/bin/gnuradio-companion "$$@"\n' \
+	    "$(VENV)/share/gnuradio/grc/blocks" "$(PY)" > $(VENV)/bin/gnuradio-companion
+	@chmod +x $(VENV)/bin/gnuradio-companion
 	@$(PY) -c "from gnuradio import jscc" && echo "gr-jscc installed in $(VENV)"
 
 demo: setup
@@ -79,13 +90,25 @@ zmq-demo: setup
 	$(PY) apps/tx_image.py --zmq tcp://127.0.0.1:5555 --images examples/images; \
 	wait $$RX; RC=$$?; kill $$CH; exit $$RC
 
-test: setup $(STAMPS)/requirements-train test-cpp test-python
+test: setup $(STAMPS)/requirements-train test-cpp test-python test-fuzz
 
 test-cpp: setup
 	cd build && ctest --output-on-failure
 
 test-python: setup
 	$(PY) -m pytest -q tests
+
+# bounded fuzzing (about 55 s of wall time in all): the C++ header under ASan/UBSan, the message handlers, the IQ chain
+FUZZ_SECONDS ?= 600
+test-fuzz: setup
+	$(PY) tests/fuzz/run.py --seconds 48
+
+fuzz: setup
+	$(PY) tests/fuzz/run.py --seconds $$(( $(FUZZ_SECONDS) * 3 ))
+
+GRC ?=
+grc: setup
+	$(VENV)/bin/gnuradio-companion $(GRC)
 
 benchmark: setup $(STAMPS)/requirements-train
 	$(PY) apps/benchmark.py --json docs/results/benchmark.json

@@ -16,6 +16,7 @@ from .. import meta as M
 from ..codecs import registry
 from ..codecs.base import BYTES, SYMBOLS, Chunk
 from ..coding import chain, mcs as mcs_table
+from ..imageio import MAX_PIXELS
 from .chunk_fec import chunk_fec_decoder, chunk_fec_encoder
 from .pdu_block import pdu_block, pending_pdu_block
 from .pdu_to_stream import pdu_to_stream
@@ -85,9 +86,12 @@ class codec_encode_pdu(pdu_block):
 
 
 class _Image:
-    def __init__(self, d):
+    def __init__(self, d, height, width):
         self.first = d
         self.count = M.get_int(d, M.CHUNK_COUNT, 1, 1, M.header_max(M.CHUNK_COUNT))
+        # checked when the image opens, so giving it up later (timeout, flush) cannot fail on it
+        self.height = M.get_int(d, M.HEIGHT, height, 0, M.header_max(M.HEIGHT))
+        self.width = M.get_int(d, M.WIDTH, width, 0, M.header_max(M.WIDTH))
         self.chunks = {}
         self.snr, self.lost_fragments = [], 0
         self.updated = time.monotonic()
@@ -148,10 +152,10 @@ class codec_decode_pdu(pending_pdu_block):
                 self.logger.warn(f"chunk {idx} of image {key}, which was decoded already: dropped (re-delivery)")
                 return
             for k in [k for k in self._pending if k != key]:
-                self._decode(k)  # the transmitter has moved on
+                self._expire(k)  # the transmitter has moved on
             im = self._pending.get(key)
             if im is None:
-                im = _Image(d)
+                im = _Image(d, self.height, self.width)
                 if known:
                     self._count_gap(key)
                 self._pending[key] = im
@@ -189,10 +193,18 @@ class codec_decode_pdu(pending_pdu_block):
         while len(self._done) > DONE_WINDOW:
             self._done.popitem(last=False)
         d = im.first
-        h = M.get_int(d, M.HEIGHT, self.height)
-        w = M.get_int(d, M.WIDTH, self.width)
+        h, w = (im.height, im.width) if im.height > 0 and im.width > 0 else (self.height, self.width)
         if h <= 0 or w <= 0:
             return self.drop(f"image {key}: no image size in the metadata and none set on the block")
+        if h * w > MAX_PIXELS:
+            return self.drop(f"image {key}: {w}x{h} exceeds {MAX_PIXELS} pixels")
+        if self.codec.kind == SYMBOLS and hasattr(self.codec, "n_symbols"):
+            # a size the symbols cannot stand for (a corrupt header): never decode a huge
+            # made-up image from a few symbols (memory and time follow what arrived)
+            got = sum(c.data.size for c in im.chunks.values() if c is not None)
+            if self.codec.n_symbols(h, w) > 2 * got + 65536:
+                self.count("inconsistent")
+                return self.drop(f"image {key}: {w}x{h} needs {self.codec.n_symbols(h, w)} symbols, {got} came")
         out = self.codec.decode(im.chunks, h, w)
         info = out.info
         failed = int(sum(c is None for c in im.chunks.values()))

@@ -137,22 +137,31 @@ class pending_pdu_block(pdu_block):
             self._thread.join(1.0)
         return True
 
+    def _expire(self, key):
+        """expire() under the same guard as a message: one bad item is dropped (or counted as an
+        error), never raised into the watcher thread or the receiver that flushes."""
+        try:
+            self.expire(key)
+        except BAD_INPUT as e:
+            self.drop(f"{e}")
+        except Exception as e:
+            self.count("errors")
+            self.logger.error(f"giving up pending item {key!r} failed ({type(e).__name__}: {e})")
+        finally:
+            self._pending.pop(key, None)  # given up either way: it cannot fail again
+
     def _watch(self):
         while not self._stop.wait(min(0.1, self.timeout / 4)):
-            try:
-                now = time.monotonic()
-                with self._lock:
-                    for k in [k for k, it in self._pending.items() if now - it.updated > self.timeout]:
-                        self.count("timed_out")
-                        self.expire(k)
-            except Exception as e:  # the watcher must outlive any one bad item
-                self.count("errors")
-                self.logger.error(f"timeout handling failed ({type(e).__name__}: {e})")
+            now = time.monotonic()
+            with self._lock:
+                for k in [k for k, it in self._pending.items() if now - it.updated > self.timeout]:
+                    self.count("timed_out")
+                    self._expire(k)
 
     def flush(self):
         with self._lock:
             for k in list(self._pending):
-                self.expire(k)
+                self._expire(k)
 
     def pending(self):
         with self._lock:

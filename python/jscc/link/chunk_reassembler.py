@@ -90,7 +90,7 @@ class chunk_reassembler(pending_pdu_block):
                                  f"not {self.model_id}: dropped")
                 return
             for k in [k for k in self._pending if k != key]:
-                self._send(k)  # the transmitter has moved on
+                self._expire(k)  # the transmitter has moved on
             c = self._pending.get(key)
             if c is not None and c.count != count:
                 self.count("inconsistent")
@@ -132,6 +132,13 @@ class chunk_reassembler(pending_pdu_block):
         """Emit one chunk (lock held)."""
         c = self._pending.pop(key)
         lost = int(c.count - c.got.sum())
+        if c.count > 256 and lost * 16 > c.count * 15:
+            # under 1/16 of a large chunk came (or a corrupt header claimed a huge count): do
+            # not zero-fill and send up to 200 M symbols of nothing
+            self.count("inconsistent")
+            self.count("lost_fragments", lost)
+            self.logger.warn(f"image {key[0]} chunk {key[1]}: {c.count - lost} of {c.count} fragments: dropped")
+            return
         self.count("chunks")
         self.count("complete" if lost == 0 else "incomplete")
         self.count("lost_fragments", lost)
