@@ -28,35 +28,13 @@ from tqdm import tqdm
 from gnuradio.jscc.training.channels import CHANNELS
 from gnuradio.jscc.training.data import CropSampler, center_crops, list_images, split_holdout
 from gnuradio.jscc.training.deepjscc import DeepJSCC, c_for_kn
+from gnuradio.jscc.training.loop import (init_distributed, load_compatible, lr_at, record, restore_rng, rng_states,
+                                         save_atomic)
 
 
 def psnr(a, b):
     mse = torch.mean((a.round().clamp(0, 255) - b) ** 2).item()
     return 10 * np.log10(255 ** 2 / max(mse, 1e-10))
-
-
-def lr_at(step, steps, lr, lr_min):
-    # cosine decay: fast start, fine end
-    return lr_min + 0.5 * (lr - lr_min) * (1 + np.cos(np.pi * min(step / steps, 1.0)))
-
-
-def load_compatible(model, path):
-    """Warm start: copy every tensor whose name and shape match (others keep their init)."""
-    src = torch.load(path, map_location="cpu", weights_only=False)["model"]
-    own = model.state_dict()
-    taken = [k for k, v in src.items() if k in own and own[k].shape == v.shape]
-    own.update({k: src[k] for k in taken})
-    model.load_state_dict(own)
-    return taken, sorted(set(own) - set(taken))
-
-
-def init_distributed(device):
-    """(rank, world size); joins the torchrun process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return 0, 1
-    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-    return dist.get_rank(), world
 
 
 def main(argv=None):
@@ -114,9 +92,7 @@ def main(argv=None):
         model.load_state_dict(ck["model"])
         opt.load_state_dict(ck["opt"])
         step, wall = ck["step"], ck["wall_s"]
-        if ck.get("world", 1) == world:
-            rng.bit_generator.state = ck["np_rng"][rank] if world > 1 else ck["np_rng"]
-            torch.set_rng_state(ck["torch_rng"])
+        restore_rng(ck, rng, rank, world)
         if main_rank:
             print(f"resumed at step {step}", flush=True)
     elif a.init_from:
@@ -135,16 +111,10 @@ def main(argv=None):
             json.dump(meta, f, indent=1)
 
     def save():
-        states = [None] * world
-        if world > 1:
-            dist.all_gather_object(states, rng.bit_generator.state)
-        else:
-            states = rng.bit_generator.state
+        states = rng_states(rng, world)
         if main_rank:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
-                        "np_rng": states, "torch_rng": torch.get_rng_state(), "args": meta, "world": world},
-                       ckpt_path + ".tmp")
-            os.replace(ckpt_path + ".tmp", ckpt_path)  # atomic: a kill never leaves a broken checkpoint
+            save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
+                         "np_rng": states, "torch_rng": torch.get_rng_state(), "args": meta, "world": world}, ckpt_path)
 
     def validate():
         model.eval()
@@ -180,14 +150,7 @@ def main(argv=None):
             v = validate()
             rec = {"step": step, "wall_s": round(wall, 1), "lr": opt.param_groups[0]["lr"],
                    "train_psnr": round(10 * np.log10(255 ** 2 / loss_avg), 3), "val_psnr": round(v, 3)}
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            new = not os.path.exists(val_csv)
-            with open(val_csv, "a", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rec))
-                if new:
-                    w.writeheader()
-                w.writerow(rec)
+            record(log, val_csv, rec)
             tqdm.write(json.dumps(rec))
     bar.close()
     if main_rank:
