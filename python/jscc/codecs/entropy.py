@@ -30,6 +30,9 @@ PRECISION = 24            # constriction's default ANS coder: 24-bit probabiliti
 CONV, TCONV = 0, 1
 EXACT_F64 = 2 ** 52       # accumulators stay below this: exact in float64
 EXACT_I64 = 2 ** 62       # requantisation products stay below this: no int64 overflow
+# Every stream ends (in decode order) with this 16-bit word: ANS errors propagate, so bytes that
+# are truncated, damaged or not this image's stream miss it with probability 1 - 2**-16.
+END_MARK, END_BITS = 0xA5C3, 16
 
 
 class CorruptStream(ValueError):
@@ -133,15 +136,15 @@ def encode_symbols(symbols, table_idx, models):
     order, runs = _runs(table_idx)
     s = symbols[order].astype(np.int32)
     coder = constriction.stream.stack.AnsCoder()
+    coder.encode_reverse(np.array([END_MARK], np.int32), constriction.stream.model.Uniform(1 << END_BITS))
     for k, a, b in reversed(runs):  # a stack: encode last what is decoded first
         coder.encode_reverse(s[a:b], models[k])
     return coder.get_compressed().astype("<u4").tobytes()
 
 
 def decode_symbols(data, table_idx, models):
-    """Inverse of encode_symbols; raises CorruptStream for bytes that are not such a stream (a
-    valid stream is used up exactly when the last symbol is decoded: left-over state means the
-    bytes were damaged, truncated or belong to another image)."""
+    """Inverse of encode_symbols; raises CorruptStream for bytes that are not such a stream: the
+    end mark must follow the last symbol and use the stream up exactly."""
     import constriction
     table_idx = np.asarray(table_idx).ravel()
     if len(data) % 4:
@@ -152,11 +155,12 @@ def decode_symbols(data, table_idx, models):
         out = np.empty(table_idx.size, np.int64)
         for k, a, b in runs:
             out[order[a:b]] = coder.decode(models[k], b - a)
+        mark = int(coder.decode(constriction.stream.model.Uniform(1 << END_BITS)))
         done = coder.is_empty()
     except Exception as e:  # constriction raises its own errors on invalid words
         raise CorruptStream(f"not decodable: {e}") from None
-    if not done:
-        raise CorruptStream("the stream holds more than this image's symbols")
+    if mark != END_MARK or not done:
+        raise CorruptStream("not this image's stream (end mark missing or bytes left over): damaged or truncated")
     return out
 
 

@@ -194,7 +194,7 @@ class ProgressiveHyperprior(Codec):
         zshape = (self.n, ph // DOWN, pw // DOWN)
         info = {"groups_used": [], "missing": [], "corrupt": {}, "failed": False}
         n_groups = len(self.groups)
-        info["extra"] = sorted(i for i in chunks if not (isinstance(i, int) and 0 <= i < n_groups))
+        info["extra"] = sorted((i for i in chunks if not (isinstance(i, int) and 0 <= i < n_groups)), key=str)
         streams = {}
         for g in range(n_groups):
             c = chunks.get(g)
