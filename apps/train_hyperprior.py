@@ -17,18 +17,15 @@ import argparse
 import csv
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from tqdm import tqdm
 
-from gnuradio.jscc.training.data import CropSampler, center_crops, list_images, split_holdout
+from gnuradio.jscc.training.data import center_crops
 from gnuradio.jscc.training.hyperprior import DOWN, GROUPS, LAMBDA, M, N, ProgressiveHyperprior, rd_loss
-from gnuradio.jscc.training.loop import (init_distributed, load_compatible, lr_at, record, restore_rng, rng_states,
-                                         save_atomic)
+from gnuradio.jscc.training.loop import Run, lr_at, record
 
 VAL_CROP = 256
 
@@ -63,68 +60,16 @@ def main(argv=None):
     if a.crop % DOWN:
         ap.error(f"--crop must be a multiple of {DOWN}")
 
-    rank, world = init_distributed(a.device)
-    if a.batch % world:
-        ap.error(f"--batch {a.batch} must be a multiple of the {world} processes")
-    if world > 1 and a.device.startswith("cuda"):
-        a.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    main_rank = rank == 0
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
-    ckpt_path = os.path.join(a.out, "checkpoint.pt")
-    torch.manual_seed(a.seed)
-    rng = np.random.default_rng([a.seed, rank])
-
-    paths = list_images(a.data)
-    if not paths:
-        sys.exit(f"no images under {a.data}")
-    train_paths, val_paths = split_holdout(paths)
-    if main_rank:
-        print(f"{len(train_paths)} training images, {len(val_paths)} held back for validation"
-              + (f"; {world} processes" if world > 1 else ""), flush=True)
-    sampler = CropSampler(train_paths, a.crop, rng,
-                          progress=lambda p: tqdm(p, desc="loading", leave=False, disable=not main_rank))
-    if sampler.skipped and main_rank:
-        print(f"skipped {len(sampler.skipped)} unreadable or smaller-than-crop images", flush=True)
+    run = Run(a, ap, "apps/train_hyperprior.py")
     val = []
-    for v in center_crops(val_paths, VAL_CROP):
+    for v in center_crops(run.val_paths, VAL_CROP):
         s = min(v.shape[1:]) // DOWN * DOWN
         if s:
             val.append(torch.from_numpy(np.ascontiguousarray(v[:, :s, :s])).float()[None].to(a.device))
-
     model = ProgressiveHyperprior(a.n, a.m, groups).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    step, wall = 0, 0.0
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=a.device, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        step, wall = ck["step"], ck["wall_s"]
-        restore_rng(ck, rng, rank, world)
-        if main_rank:
-            print(f"resumed at step {step}", flush=True)
-    elif a.init_from:
-        taken, fresh = load_compatible(model, a.init_from)
-        if main_rank:
-            print(f"warm start from {a.init_from}: {len(taken)} tensors copied, fresh: {fresh}", flush=True)
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    amp_device = "cuda" if a.device.startswith("cuda") else "cpu"
-
-    meta = dict(vars(a), groups=list(groups))
-    meta["command"] = " ".join(["apps/train_hyperprior.py"] + (argv if argv is not None else sys.argv[1:]))
-    meta["train_images"], meta["val_images"] = len(sampler.images), [os.path.basename(p) for p in val_paths]
-    meta["processes"] = world
-    if main_rank:
-        with open(os.path.join(a.out, "run.json"), "w") as f:
-            json.dump(meta, f, indent=1)
-
-    def save():
-        states = rng_states(rng, world)
-        if main_rank:
-            save_atomic({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
-                         "np_rng": states, "torch_rng": torch.get_rng_state(), "args": meta, "world": world},
-                        ckpt_path)
+    step, wall, net = run.start(model, opt, a.init_from)
+    meta = run.write_meta(a, argv, groups=list(groups))
 
     def validate():
         """[(bpp, psnr)] per prefix g = 1..G, averaged over the held-back crops (PSNR per image)."""
@@ -133,17 +78,17 @@ def main(argv=None):
         model.train()
         return per.mean(0)
 
-    log = open(os.path.join(a.out, "train.log"), "a") if main_rank else None
+    log = open(os.path.join(a.out, "train.log"), "a") if run.main else None
     val_csv = os.path.join(a.out, "val.csv")
     bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5,
-               disable=not main_rank)
+               disable=not run.main)
     avg = None
     while step < a.steps:
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
-        x = torch.from_numpy(sampler.batch(a.batch // world)).float().to(a.device)
-        with torch.autocast(amp_device, dtype=torch.bfloat16, enabled=a.bf16):
+        x = torch.from_numpy(run.sampler.batch(a.batch // run.world)).float().to(a.device)
+        with torch.autocast(run.amp_device, dtype=torch.bfloat16, enabled=a.bf16):
             loss, bpp, mse = rd_loss(model, x, a.lam, net)
         opt.zero_grad()
         loss.backward()
@@ -156,8 +101,8 @@ def main(argv=None):
         bar.update(1)
         bar.set_postfix(loss=f"{avg[0]:.3f}", bpp=f"{avg[1]:.3f}", psnr=f"{psnr_of(avg[2]):.2f}")
         if step % a.ckpt_every == 0 or step == a.steps:
-            save()
-        if main_rank and (step % a.val_every == 0 or step == a.steps):
+            run.save(model, opt, step, wall, meta)
+        if run.main and (step % a.val_every == 0 or step == a.steps):
             per = validate()
             rec = {"step": step, "wall_s": round(wall, 1), "lr": opt.param_groups[0]["lr"],
                    "train_loss": round(float(avg[0]), 4), "train_bpp": round(float(avg[1]), 4),
@@ -167,11 +112,10 @@ def main(argv=None):
             record(log, val_csv, rec, {"val_prefixes": [[round(float(b), 4), round(float(p), 3)] for b, p in per]})
             tqdm.write(json.dumps(rec))
     bar.close()
-    if main_rank:
+    if run.main:
         _plot(val_csv, os.path.join(a.out, "train.log"), os.path.join(a.out, "val.png"))
-        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {ckpt_path}")
-    if world > 1:
-        dist.destroy_process_group()
+        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {run.ckpt_path}")
+    run.close()
 
 
 def _plot(csv_path, log_path, png_path):

@@ -226,13 +226,24 @@ def export_model(model, out, calib_images, card, check_image=None):
     for name, (module, example) in graphs(model).items():
         i, o = IO_NAMES[name]
         opsets[name] = export_onnx(module, example, os.path.join(tmp, name + ".onnx"), i, o)
-    np.savez(os.path.join(tmp, ENTROPY_FILE), **entropy_arrays(model, calib_images))
+    arrays = entropy_arrays(model, calib_images)
+    np.savez(os.path.join(tmp, ENTROPY_FILE), **arrays)
     card = dict(card, codec=CODEC, latent_channels=model.m, hyper_channels=model.n, groups=list(model.groups),
                 exact_graphs=[], onnx_opset=opsets, entropy_file=ENTROPY_FILE,
-                integer_hs={"weight_bits": WEIGHT_BITS, "activation_bits": ACT_BITS, "mean_bits": MEAN_BITS,
+                integer_hs={"description": "h_s run in integers in numpy (codecs/entropy.py): weights per output "
+                                           "channel on signed weight_bits, hidden activations on unsigned "
+                                           "activation_bits grids calibrated on training crops, exact "
+                                           "accumulation (float64 BLAS on integers < 2**52), requantised by "
+                                           "integer multipliers and rounding right shifts; means on a "
+                                           "2**-mean_bits grid, scale index by integer thresholds on log-scales",
+                            "weight_bits": WEIGHT_BITS, "activation_bits": ACT_BITS, "mean_bits": MEAN_BITS,
                             "log_scale_bits": LOG_SCALE_BITS, "multiplier_bits": MULT_BITS,
                             "calibration_images": len(calib_images), "calibration_margin": CALIB_MARGIN},
-                scale_table={"min": SCALE_MIN, "max": SCALE_MAX, "levels": len(scale_table())}, q_max=Q_MAX)
+                scale_table={"min": SCALE_MIN, "max": SCALE_MAX, "levels": len(scale_table()), "spacing": "geometric"},
+                q_max=Q_MAX, z_max=int(arrays["z_max"]),
+                coding="constriction ANS (AnsCoder, 24-bit probabilities): z with its per-channel factorized-prior "
+                       "table, y group by group with the Gaussian table of each element's scale index; tables as "
+                       "integer counts in entropy.npz")
     with open(os.path.join(tmp, "model.json"), "w") as f:
         json.dump(card, f, indent=1)
     if check_image is not None:
