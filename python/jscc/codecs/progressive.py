@@ -22,7 +22,6 @@ import os
 
 import numpy as np
 
-from .. import engines
 from ..models import ModelError
 from . import entropy
 from .base import BYTES, Chunk, Codec, Decoded, mean_colour_image
@@ -49,17 +48,7 @@ class ProgressiveHyperprior(Codec):
             raise ModelError(f"model {self.name}: groups {self.groups} must be positive and sum to {self.m}")
         self.cum = np.cumsum((0,) + self.groups)
         self._load_entropy(os.path.join(self.path, ENTROPY_FILE))
-        self._sessions = {}
-        for part, graphs in GRAPHS.items():
-            for g in graphs:
-                path = os.path.join(self.path, g + ".onnx")
-                try:
-                    if part in self.parts:
-                        self._sessions[g] = engines.session(path, engine, threads, self.card, g)
-                    elif not os.path.isfile(path):
-                        raise FileNotFoundError(f"ONNX model file {path} does not exist")
-                except (FileNotFoundError, engines.EngineError) as e:
-                    raise ModelError(f"model {self.name}: {e}") from None
+        self._sessions = self.load_graphs(GRAPHS)
         want = {"encoder": (3, self.m), "hyper_encoder": (self.m, self.n), "decoder": (self.m, 3)}
         for g, s in self._sessions.items():
             i, o = s.input_shape, s.output_shape
@@ -120,6 +109,13 @@ class ProgressiveHyperprior(Codec):
     def padded(height, width):
         return -(-height // DOWN) * DOWN, -(-width // DOWN) * DOWN
 
+    @classmethod
+    def pad(cls, img):
+        """Edge-pad an HxWx3 image to sides that are multiples of 64."""
+        h, w = img.shape[:2]
+        ph, pw = cls.padded(h, w)
+        return img if (ph, pw) == (h, w) else np.pad(img, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
+
     # --- the exact path: z_hat -> means and scale indices --------------------------------------
     def entropy_parameters(self, z_hat):
         """z_hat (N, h, w) integers -> (mu_int (M, 4h, 4w) int64 on the 2**-mean_bits grid,
@@ -138,12 +134,7 @@ class ProgressiveHyperprior(Codec):
     # --- encode -----------------------------------------------------------------------------------
     def analyse(self, img):
         """uint8 HxWx3 -> (y float32 (M, h, w), z_hat int64 (N, h/4, w/4)), sides padded to 64."""
-        img = self.image(img)
-        height, width = img.shape[:2]
-        ph, pw = self.padded(height, width)
-        if (ph, pw) != (height, width):
-            img = np.pad(img, ((0, ph - height), (0, pw - width), (0, 0)), mode="edge")
-        x = img.transpose(2, 0, 1)[None].astype(np.float32, order="C")
+        x = self.pad(self.image(img)).transpose(2, 0, 1)[None].astype(np.float32, order="C")
         y = self._run("encoder", x)
         z = self._run("hyper_encoder", y)[0]
         z_hat = np.clip(np.rint(z), -self.z_max, self.z_max).astype(np.int64)

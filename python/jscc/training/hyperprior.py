@@ -32,12 +32,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..codecs.progressive import DOWN  # noqa: F401  (image sides: multiples of this)
+
 N, M = 128, 192
 GROUPS = (8, 8, 16, 16, 24, 32, 40, 48)        # channels per group, send order: sum M
 LAMBDA = 0.013                                   # CompressAI's bmshj2018 quality 4 (0.478 bpp on Kodak)
 SCALE_MIN, SCALE_MAX, SCALE_LEVELS = 0.11, 256.0, 64   # Gaussian scale table (geometric)
 LIKELIHOOD_MIN = 1e-9
-DOWN = 64                                        # image sides are padded to a multiple of this
 
 
 def scale_table():

@@ -17,7 +17,7 @@ from scipy.special import ndtr
 from torch import nn
 
 from ..codecs import entropy
-from ..codecs.progressive import CODEC, DOWN, ENTROPY_FILE
+from ..codecs.progressive import CODEC, ENTROPY_FILE, ProgressiveHyperprior as ProgressiveCodec
 from .export import export_onnx
 from .hyperprior import SCALE_MAX, SCALE_MIN, SGDN, scale_table
 
@@ -73,7 +73,7 @@ class _Decoder(nn.Module):
 
 def graphs(model):
     """{name: (module, example input)} of the three ONNX graphs."""
-    n, m = model.n, model.m
+    m = model.m
     return {"encoder": (_Encoder(model), torch.rand(1, 3, 128, 192) * 255),
             "hyper_encoder": (copy.deepcopy(model.h_a).eval(), torch.randn(1, m, 8, 12)),
             "decoder": (_Decoder(model), torch.randn(1, m, 8, 12))}
@@ -83,16 +83,10 @@ IO_NAMES = {"encoder": ("image", "y"), "hyper_encoder": ("y", "z"), "decoder": (
 
 
 # --- calibration and the integer h_s --------------------------------------------------------------
-def _pad64(img):
-    h, w = img.shape[:2]
-    ph, pw = -(-h // DOWN) * DOWN, -(-w // DOWN) * DOWN
-    return np.pad(img, ((0, ph - h), (0, pw - w), (0, 0)), mode="edge")
-
-
 @torch.no_grad()
 def latents(model, img):
     """Float model: uint8 HxWx3 -> y (1, M, h, w), z_hat (1, N, h/4, w/4) (rounded, not clipped)."""
-    x = torch.from_numpy(_pad64(img).transpose(2, 0, 1)[None].astype(np.float32))
+    x = torch.from_numpy(ProgressiveCodec.pad(img).transpose(2, 0, 1)[None].astype(np.float32))
     y = model.g_a(x / 255.0)
     return y, torch.round(model.h_a(y))
 
@@ -260,7 +254,7 @@ def onnx_parity(model, folder, img):
     """Max abs difference ([0, 1] units) between the ONNX decoder on the ONNX encoder's rounded
     latent and PyTorch's g_s on PyTorch's rounded latent (no entropy model: the graphs only)."""
     import onnxruntime as ort
-    x = _pad64(img).transpose(2, 0, 1)[None].astype(np.float32)
+    x = ProgressiveCodec.pad(img).transpose(2, 0, 1)[None].astype(np.float32)
     run = lambda g, v: ort.InferenceSession(os.path.join(folder, g + ".onnx"),  # noqa: E731
                                             providers=["CPUExecutionProvider"]).run(None, {IO_NAMES[g][0]: v})[0]
     y = run("encoder", x)
