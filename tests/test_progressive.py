@@ -250,6 +250,8 @@ def test_rate_distortion_evaluation(codec, img, tmp_path):
     sizes = codec.encode_prefix_sizes(img)
     assert [r["bpp"] for r in res] == [round(s["bpp"], 4) for s in sizes]
     assert all(set(r) == {"groups", "bpp", "psnr_db", "ssim"} for r in res)
+    with pytest.raises(ValueError, match="several chunks"):  # not silently the first chunk only
+        evaluation.scheme(codec, "awgn", kn=6)
 
 
 def test_train_export_evaluate_commands(tmp_path, kodim23):

@@ -117,6 +117,9 @@ def scheme(codec, channel, kn=0, mcs=None, fec="ldpc", threads=0):
     if channel not in sim.CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; choose from {sim.CHANNELS}")
     if codec.kind == BYTES:
+        if codec.max_chunks(1, 1) > 1:  # Digital sends one chunk per image
+            raise ValueError(f"{codec.name} sends several chunks: the model-level chain models one; "
+                             f"measure its rate-distortion with --groups")
         return Digital(codec, kn, mcs or "qpsk-1/2", fec, channel, threads)
     return Analog(codec, channel)
 
