@@ -42,8 +42,9 @@ def main(argv=None):
     ap.add_argument("--batch", type=int, default=8)
     ap.add_argument("--crop", type=int, default=128, help="training crop side (a multiple of 64)")
     ap.add_argument("--lambda", dest="lam", type=float, default=LAMBDA, help="distortion weight (x 255^2 MSE)")
-    ap.add_argument("--n", type=int, default=N, help="hyper-latent channels N")
-    ap.add_argument("--m", type=int, default=M, help="latent channels M")
+    # long names only: torchrun's parser takes abbreviations such as --n or --m as its own options
+    ap.add_argument("--hyper-channels", dest="n", type=int, default=N, help="hyper-latent channels N")
+    ap.add_argument("--latent-channels", dest="m", type=int, default=M, help="latent channels M")
     ap.add_argument("--groups", default=",".join(map(str, GROUPS)), help="channels per group, comma-separated")
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--lr-min", type=float, default=1e-5)

@@ -261,7 +261,7 @@ def test_train_export_evaluate_commands(tmp_path, kodim23):
     for i in range(3):
         Image.fromarray(kodim23[:, 256 * i:256 * i + 256]).save(data / f"img{i}.png")
     run = tmp_path / "run"
-    args = ["--data", data, "--out", run, "--n", "8", "--m", "12", "--groups", "4,8", "--batch", "2", "--crop", "64",
+    args = ["--data", data, "--out", run, "--hyper-channels", "8", "--latent-channels", "12", "--groups", "4,8", "--batch", "2", "--crop", "64",
             "--val-every", "2", "--ckpt-every", "2", "--threads", "1"]
     r = run_app("train_hyperprior.py", *args, "--steps", "2", timeout=300)
     assert r.returncode == 0, r.stderr
