@@ -24,6 +24,7 @@ from gnuradio.jscc.imageio import list_images, load_rgb
 from gnuradio.jscc.training.data import center_crops, split_holdout
 from gnuradio.jscc.training.hyperprior import ProgressiveHyperprior
 from gnuradio.jscc.training.hyperprior_export import export_model, measure_integer_cost
+from gnuradio.jscc.training.loop import run_card_fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOL = 1e-3
@@ -76,12 +77,7 @@ def main(argv=None):
                          f"{', '.join(run.get('val_images', []))}",
         "optimizer": f"Adam, batch {run['batch']}, lr {run['lr']} cosine to {run['lr_min']}, grad norm clip {run['clip']}",
         "precision": "bfloat16 autocast (convolutions), float32 entropy model" if run.get("bf16") else "float32",
-        "warm_start": run.get("init_from"),
-        "processes": run.get("processes", 1),
-        "steps": ck["step"],
-        "wall_time_min": round(ck["wall_s"] / 60, 1),
-        "train_command": run["command"],
-        "export_command": " ".join(["apps/export_hyperprior.py"] + (argv if argv is not None else sys.argv[1:])),
+        **run_card_fields(ck, "apps/export_hyperprior.py", argv),
         "exported": datetime.date.today().isoformat(),
         "bitstream": "chunk 0 = LEB128(z stream bytes) | z stream | group 0 stream; chunk g = group g stream; "
                      "each stream: constriction ANS 32-bit words, little endian (docs/progressive.md)",

@@ -143,3 +143,12 @@ class Run:
     def close(self):
         if self.world > 1:
             dist.destroy_process_group()
+
+
+def run_card_fields(ck, app, argv):
+    """The card entries every exported model takes from its training checkpoint."""
+    import sys
+    run = ck["args"]
+    return {"warm_start": run.get("init_from"), "processes": run.get("processes", 1), "steps": ck["step"],
+            "wall_time_min": round(ck["wall_s"] / 60, 1), "train_command": run["command"],
+            "export_command": " ".join([app] + (argv if argv is not None else sys.argv[1:]))}
