@@ -21,6 +21,7 @@ from gnuradio.jscc.imageio import load_rgb
 from gnuradio.jscc.training.channels import CHANNELS
 from gnuradio.jscc.training.deepjscc import DeepJSCC, c_for_kn
 from gnuradio.jscc.training.export import export_onnx, fast_decoder, fast_encoder
+from gnuradio.jscc.training.loop import run_card_fields
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOL = 1e-3
@@ -103,12 +104,7 @@ def main(argv=None):
         "optimizer": f"Adam, batch {run['batch']}, lr {run['lr']} cosine to {run['lr_min']}, MSE loss",
         "precision": "bfloat16 autocast (convolutions), float32 power normalisation, channel and loss"
                      if run.get("bf16") else "float32",
-        "warm_start": run.get("init_from"),
-        "processes": run.get("processes", 1),
-        "steps": ck["step"],
-        "wall_time_min": round(ck["wall_s"] / 60, 1),
-        "train_command": run["command"],
-        "export_command": " ".join(["apps/export_deepjscc.py"] + (argv if argv is not None else sys.argv[1:])),
+        **run_card_fields(ck, "apps/export_deepjscc.py", argv),
         "onnx_opset": {"encoder": opset_e, "decoder": opset_d},
         "onnx_parity_max_abs_diff": diff,
         "exported": datetime.date.today().isoformat(),

@@ -17,46 +17,21 @@ import argparse
 import csv
 import json
 import os
-import sys
 import time
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from tqdm import tqdm
 
 from gnuradio.jscc.training.channels import CHANNELS
-from gnuradio.jscc.training.data import CropSampler, center_crops, list_images, split_holdout
+from gnuradio.jscc.training.data import center_crops
 from gnuradio.jscc.training.deepjscc import DeepJSCC, c_for_kn
+from gnuradio.jscc.training.loop import Run, lr_at, record
 
 
 def psnr(a, b):
     mse = torch.mean((a.round().clamp(0, 255) - b) ** 2).item()
     return 10 * np.log10(255 ** 2 / max(mse, 1e-10))
-
-
-def lr_at(step, steps, lr, lr_min):
-    # cosine decay: fast start, fine end
-    return lr_min + 0.5 * (lr - lr_min) * (1 + np.cos(np.pi * min(step / steps, 1.0)))
-
-
-def load_compatible(model, path):
-    """Warm start: copy every tensor whose name and shape match (others keep their init)."""
-    src = torch.load(path, map_location="cpu", weights_only=False)["model"]
-    own = model.state_dict()
-    taken = [k for k, v in src.items() if k in own and own[k].shape == v.shape]
-    own.update({k: src[k] for k in taken})
-    model.load_state_dict(own)
-    return taken, sorted(set(own) - set(taken))
-
-
-def init_distributed(device):
-    """(rank, world size); joins the torchrun process group when launched by torchrun."""
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world == 1:
-        return 0, 1
-    dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
-    return dist.get_rank(), world
 
 
 def main(argv=None):
@@ -80,71 +55,12 @@ def main(argv=None):
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     a = ap.parse_args(argv)
 
-    rank, world = init_distributed(a.device)
-    if a.batch % world:
-        ap.error(f"--batch {a.batch} must be a multiple of the {world} processes")
-    if world > 1 and a.device.startswith("cuda"):
-        a.device = f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}"
-    main_rank = rank == 0
-    if a.threads:
-        torch.set_num_threads(a.threads)
-    os.makedirs(a.out, exist_ok=True)
-    ckpt_path = os.path.join(a.out, "checkpoint.pt")
-    torch.manual_seed(a.seed)
-    rng = np.random.default_rng([a.seed, rank])  # each process draws its own crops
-
-    paths = list_images(a.data)
-    if not paths:
-        sys.exit(f"no images under {a.data}")
-    train_paths, val_paths = split_holdout(paths)
-    if main_rank:
-        print(f"{len(train_paths)} training images, {len(val_paths)} held back for validation"
-              + (f"; {world} processes" if world > 1 else ""), flush=True)
-    sampler = CropSampler(train_paths, a.crop, rng,
-                          progress=lambda p: tqdm(p, desc="loading", leave=False, disable=not main_rank))
-    if sampler.skipped and main_rank:
-        print(f"skipped {len(sampler.skipped)} unreadable or smaller-than-crop images", flush=True)
-    val = [torch.from_numpy(v).float()[None].to(a.device) for v in center_crops(val_paths, 256)]
-
+    run = Run(a, ap, "apps/train_deepjscc.py")
+    val = [torch.from_numpy(v).float()[None].to(a.device) for v in center_crops(run.val_paths, 256)]
     model = DeepJSCC(c_for_kn(a.kn), CHANNELS[a.channel](a.snr)).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
-    step, wall = 0, 0.0
-    if os.path.exists(ckpt_path):
-        ck = torch.load(ckpt_path, map_location=a.device, weights_only=False)
-        model.load_state_dict(ck["model"])
-        opt.load_state_dict(ck["opt"])
-        step, wall = ck["step"], ck["wall_s"]
-        if ck.get("world", 1) == world:
-            rng.bit_generator.state = ck["np_rng"][rank] if world > 1 else ck["np_rng"]
-            torch.set_rng_state(ck["torch_rng"])
-        if main_rank:
-            print(f"resumed at step {step}", flush=True)
-    elif a.init_from:
-        taken, fresh = load_compatible(model, a.init_from)
-        if main_rank:
-            print(f"warm start from {a.init_from}: {len(taken)} tensors copied, fresh: {fresh}", flush=True)
-    net = torch.nn.parallel.DistributedDataParallel(model) if world > 1 else model
-    amp_device = "cuda" if a.device.startswith("cuda") else "cpu"
-
-    meta = {k: v for k, v in vars(a).items()}
-    meta["command"] = " ".join(["apps/train_deepjscc.py"] + (argv if argv is not None else sys.argv[1:]))
-    meta["train_images"], meta["val_images"] = len(sampler.images), [os.path.basename(p) for p in val_paths]
-    meta["processes"] = world
-    if main_rank:
-        with open(os.path.join(a.out, "run.json"), "w") as f:
-            json.dump(meta, f, indent=1)
-
-    def save():
-        states = [None] * world
-        if world > 1:
-            dist.all_gather_object(states, rng.bit_generator.state)
-        else:
-            states = rng.bit_generator.state
-        if main_rank:
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "wall_s": wall,
-                        "np_rng": states, "torch_rng": torch.get_rng_state(), "args": meta, "world": world},
-                       ckpt_path + ".tmp")
-            os.replace(ckpt_path + ".tmp", ckpt_path)  # atomic: a kill never leaves a broken checkpoint
+    step, wall, net = run.start(model, opt, a.init_from)
+    meta = run.write_meta(a, argv)
 
     def validate():
         model.eval()
@@ -153,17 +69,17 @@ def main(argv=None):
         model.train()
         return v
 
-    log = open(os.path.join(a.out, "train.log"), "a") if main_rank else None
+    log = open(os.path.join(a.out, "train.log"), "a") if run.main else None
     val_csv = os.path.join(a.out, "val.csv")
     bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5,
-               disable=not main_rank)
+               disable=not run.main)
     loss_avg = None
     while step < a.steps:
         t0 = time.time()
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
-        x = torch.from_numpy(sampler.batch(a.batch // world)).float().to(a.device)
-        with torch.autocast(amp_device, dtype=torch.bfloat16, enabled=a.bf16):
+        x = torch.from_numpy(run.sampler.batch(a.batch // run.world)).float().to(a.device)
+        with torch.autocast(run.amp_device, dtype=torch.bfloat16, enabled=a.bf16):
             y = net(x)
         loss = torch.mean((y.float() - x) ** 2)
         opt.zero_grad()
@@ -175,26 +91,18 @@ def main(argv=None):
         bar.update(1)
         bar.set_postfix(train_psnr=f"{10 * np.log10(255 ** 2 / loss_avg):.2f}")
         if step % a.ckpt_every == 0 or step == a.steps:
-            save()
-        if main_rank and (step % a.val_every == 0 or step == a.steps):
+            run.save(model, opt, step, wall, meta)
+        if run.main and (step % a.val_every == 0 or step == a.steps):
             v = validate()
             rec = {"step": step, "wall_s": round(wall, 1), "lr": opt.param_groups[0]["lr"],
                    "train_psnr": round(10 * np.log10(255 ** 2 / loss_avg), 3), "val_psnr": round(v, 3)}
-            log.write(json.dumps(rec) + "\n")
-            log.flush()
-            new = not os.path.exists(val_csv)
-            with open(val_csv, "a", newline="") as f:
-                w = csv.DictWriter(f, fieldnames=list(rec))
-                if new:
-                    w.writeheader()
-                w.writerow(rec)
+            record(log, val_csv, rec)
             tqdm.write(json.dumps(rec))
     bar.close()
-    if main_rank:
+    if run.main:
         _plot(val_csv, os.path.join(a.out, "val.png"))
-        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {ckpt_path}")
-    if world > 1:
-        dist.destroy_process_group()
+        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {run.ckpt_path}")
+    run.close()
 
 
 def _plot(csv_path, png_path):

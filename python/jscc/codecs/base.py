@@ -73,6 +73,25 @@ class Codec:
             raise ModelError(f"model {self.name}: model_id {mid} is outside 0..255 (8 header bits)")
         self.model_id = mid
 
+    def load_graphs(self, graphs):
+        """ONNX sessions {graph: session} through engines.session for graphs {part: (graph, ...)}
+        of the parts asked for; a part not asked for still needs its files (a clear ModelError
+        now rather than on the other side of the link)."""
+        import os
+        from .. import engines
+        sessions = {}
+        for part, names in graphs.items():
+            for g in names:
+                path = os.path.join(self.path, g + ".onnx")
+                try:
+                    if part in self.parts:
+                        sessions[g] = engines.session(path, self.engine, self.threads, self.card, g)
+                    elif not os.path.isfile(path):
+                        raise FileNotFoundError(f"ONNX model file {path} does not exist")
+                except (FileNotFoundError, engines.EngineError) as e:
+                    raise ModelError(f"model {self.name}: {e}") from None
+        return sessions
+
     def card_field(self, key, kind=int):
         """A required card entry, converted; a clear ModelError when it is missing or wrong."""
         try:

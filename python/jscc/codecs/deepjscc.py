@@ -6,11 +6,8 @@ ceil(H/4) x ceil(W/4); symbol j = latent[j] + 1j * latent[j + c/2] flattened in
 Images whose sides are not multiples of 4 are edge-padded and cropped back.
 One SYMBOLS chunk per image.
 """
-import os
-
 import numpy as np
 
-from .. import engines
 from ..models import ModelError
 from .base import SYMBOLS, Chunk, Codec, Decoded
 from .registry import register
@@ -29,16 +26,7 @@ class DeepJSCC(Codec):
         self.kn = self.card_field("kn")
         if self.c <= 0 or self.c % 2:
             raise ModelError(f"model {self.name}: c = {self.c} must be a positive even number")
-        self._sessions = {}
-        for part in ("encoder", "decoder"):
-            path = os.path.join(self.path, part + ".onnx")
-            try:
-                if part in self.parts:
-                    self._sessions[part] = engines.session(path, engine, threads, self.card, part)
-                elif not os.path.isfile(path):
-                    raise FileNotFoundError(f"ONNX model file {path} does not exist")
-            except (FileNotFoundError, engines.EngineError) as e:
-                raise ModelError(f"model {self.name}: {e}") from None
+        self._sessions = self.load_graphs({"encoder": ("encoder",), "decoder": ("decoder",)})
         self._check_io()
 
     def _check_io(self):
