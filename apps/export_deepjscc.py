@@ -78,7 +78,7 @@ def main(argv=None):
             with open(p) as f:
                 taken[json.load(f).get("model_id")] = d
     model_id = a.model_id if a.model_id is not None else old.get("model_id")
-    if model_id is None:  # learned models take 1..63; classical schemes sit at 64 and up
+    if model_id is None:  # Deep JSCC models take 1..63 (docs/codecs.md)
         model_id = next(i for i in range(1, 64) if i not in taken)
     if model_id in taken or not 0 <= model_id <= 255:
         shutil.rmtree(tmp)
