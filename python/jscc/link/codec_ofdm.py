@@ -21,21 +21,25 @@ from .chunk_reassembler import chunk_reassembler
 class codec_ofdm_tx(gr.hier_block2):
     """Image PDUs in ("in") -> OFDM baseband out. Every frame header carries the image id, its
     size, the chunk, the model's id and, for digital chunks, the MCS: a receiver needs no side
-    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu)."""
+    channel. kn / mcs: a byte codec's budget and channel coding; snr_db / set_snr_db / "snr": the
+    transmitter's CSI for an SNR-adaptive codec (codec_encode_pdu). The receiver's half decodes
+    such a codec for its own per-frame SNR estimate (the snr_db tags)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
-                 kn=0, mcs="qpsk-1/2", engine="auto"):
+                 kn=0, mcs="qpsk-1/2", engine="auto", snr_db=None):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_tx", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         p = params or OfdmParams()
         self.params = p
         self.message_port_register_hier_in("in")
-        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
+        self.message_port_register_hier_in("snr")
+        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine, snr_db)
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream()
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
         self.tx = ofdm_tx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, gap, amplitude, clip_db)
         self.msg_connect(self, "in", self.encode, "in")
+        self.msg_connect(self, "snr", self.encode, "snr")
         self.msg_connect(self.encode, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.to_stream, "pdus")
         self.connect(self.to_stream, self.tx, self)
@@ -43,6 +47,9 @@ class codec_ofdm_tx(gr.hier_block2):
     @property
     def codec(self):
         return self.encode.codec
+
+    def set_snr_db(self, snr_db):
+        self.encode.set_snr_db(snr_db)
 
     def idle(self):
         """Nothing queued: every chunk handed to the PHY (its last frame may still be in buffers)."""
