@@ -307,13 +307,34 @@ def test_stream_flowgraph_encoder_snr_awgn_tag_decoder(tiny, small):
     assert np.abs(img.astype(int) - want).mean() < 0.1 < np.abs(img.astype(int) - other).mean()
 
 
+def test_ofdm_receiver_estimate_reaches_the_decoder(tiny, small, tmp_path):
+    """Through the OFDM PHY the decoder takes the receiver's per-frame SNR estimate (snr_db tags,
+    averaged over the image's frames); the transmitter its snr_db parameter (here: the channel's)."""
+    from PIL import Image
+    from gnuradio.jscc.link.loopback import codec_ofdm_loopback
+    path = tmp_path / "small.png"
+    Image.fromarray(small).save(path)
+    tb = codec_ofdm_loopback([str(path)], tiny, "awgn", 12.0, seed=2, compute_ssim=False, engine="onnxruntime")
+    assert tb.tx.encode.snr_db == 12.0
+    results, _ = tb.run_images(timeout=60)
+    assert len(results) == 1 and tb.rx.stats()["decoder"]["no_snr"] == 0
+    assert abs(results[0][M.SNR_DB] - 12.0) < 1.5  # the estimate, not the true value
+
+
 # --- shipped adaptive cards (the lead's trained models) ---------------------------------------------------
 REQUIRED = ["name", "codec", "model_id", "architecture", "c", "kn", "k_over_n", "downsampling", "widths", "channel",
             "snr_range_db", "decoder_snr_range_db", "snr_reference_db", "training_data", "steps", "wall_time_min",
             "train_command", "export_command", "precision", "onnx_parity_max_abs_diff", "gmac_768x512", "kodak"]
 
 
-@pytest.mark.parametrize("name", adaptive_models())
+def shipped_adaptive():
+    """The shipped deepjscc-adaptive models, or one skipped case that says why there are none."""
+    return adaptive_models() or [pytest.param(None, marks=pytest.mark.skip(
+        reason="no deepjscc-adaptive model is shipped in models/ (not yet trained: the training and export "
+               "commands are in docs/adaptive.md, 'Full training')"))]
+
+
+@pytest.mark.parametrize("name", shipped_adaptive())
 def test_shipped_adaptive_card(name):
     c = card(name)
     assert [k for k in REQUIRED if k not in c] == []
@@ -324,7 +345,7 @@ def test_shipped_adaptive_card(name):
     assert res["n_images"] == 24 and str(float(c["snr_reference_db"])) in res["results"]
 
 
-@pytest.mark.parametrize("name", adaptive_models())
+@pytest.mark.parametrize("name", shipped_adaptive())
 def test_shipped_adaptive_reproduces_card(name, tmp_path):
     c = card(name)
     entry = c["kodak"]["awgn"]
