@@ -109,6 +109,8 @@ def rayleigh_doppler(x, snr_db, doppler_hz, samp_rate, rng, known_phase=False, u
     removes arg h[n] per sample: y -> y conj(h)/|h| (w stays circular, so CN(0, sigma^2))."""
     if math.isnan(snr_db):
         raise ValueError("snr_db is NaN")
+    if not (math.isfinite(power) and power > 0):
+        raise ValueError(f"signal_power must be finite and > 0, got {power!r}")
     x = np.asarray(x, np.complex64)
     h = process(model, x.size, doppler_hz, samp_rate, rng, update_every, n_sinusoids)
     y = h * x + sim.noise(rng, x.size, snr_db, power)
@@ -130,7 +132,7 @@ def slot_gains(n_slots, doppler_hz, slot_s, rng, model="clarke", n_sinusoids=N_S
     return (np.abs(h) ** 2).astype(np.float32)
 
 
-# --- Clarke's formulas and their estimators (tests, docs/channels.md, apps/fading_stats.py)
+# --- Clarke's formulas and their estimators (tests/test_channels.py, apps/fading_stats.py)
 
 def clarke_autocorrelation(tau_s, doppler_hz):
     """E[h(t + tau) h*(t)] = J0(2 pi f_d tau)."""
@@ -174,3 +176,44 @@ def ks_exp1(g):
     f = -np.expm1(-g)
     n = g.size
     return float(max(np.max(np.arange(1, n + 1) / n - f), np.max(f - np.arange(n) / n)))
+
+
+def measure(h, doppler_hz, samp_rate, lags, levels, ks_decimate):
+    """How far realisations h (one per row) are from Clarke's model: max |acf - J0| over lags
+    (samples), |E|h|^2 - 1|, the KS distance of |h|^2 (every ks_decimate-th sample, ks_n of them)
+    from Exp(1), and the relative errors of the level crossing rate and average fade duration
+    at the envelope levels (rms 1)."""
+    h = np.atleast_2d(h)
+    lags, levels = np.asarray(lags), np.asarray(levels, np.float64)
+    rate, afd = crossings(h, levels)
+    g = np.abs(h[:, ::ks_decimate]) ** 2
+    return dict(acf_err=float(np.max(np.abs(autocorrelation(h, lags) -
+                                            clarke_autocorrelation(lags / samp_rate, doppler_hz)))),
+                power_err=float(abs(np.mean(np.abs(h) ** 2) - 1)), ks=ks_exp1(g), ks_n=g.size,
+                lcr_err=rate * samp_rate / level_crossing_rate(levels, doppler_hz) - 1,
+                afd_err=afd / samp_rate / average_fade_duration(levels, doppler_hz) - 1)
+
+
+def ks_limit(n):
+    """KS distance that n independent samples exceed with probability 0.001 (asymptotic)."""
+    return 1.95 / math.sqrt(n)
+
+
+def numpy_realisations(model, seeds, n, doppler_hz, samp_rate, **kwargs):
+    """process() for each seed (np.random.default_rng(seed)), one row each."""
+    return np.stack([process(model, n, doppler_hz, samp_rate, np.random.default_rng(s), **kwargs) for s in seeds])
+
+
+def block_realisations(model, seeds, n, doppler_hz, samp_rate, **kwargs):
+    """rayleigh_tv_cc's h, one row per seed, to measure the C++ block with the estimators above:
+    x = 1 at 300 dB SNR, so y = h (noise std 1e-15). kwargs: the block's other arguments."""
+    from gnuradio import blocks, gr
+    from ..jscc_python import rayleigh_tv_cc
+    tb = gr.top_block()
+    src = blocks.vector_source_c(np.ones(n, np.complex64), False)
+    sinks = []
+    for s in seeds:
+        sinks.append(blocks.vector_sink_c())
+        tb.connect(src, rayleigh_tv_cc(300.0, doppler_hz, samp_rate, False, s, model=model, **kwargs), sinks[-1])
+    tb.run()
+    return np.array([snk.data() for snk in sinks], np.complex64)
