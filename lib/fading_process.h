@@ -109,12 +109,21 @@ public:
             }
         }
         d_started = true;
-        double sr = 0, si = 0;
-        for (size_t n = 0; n < d_re.size(); n++) {
-            sr += d_re[n];
-            si += d_im[n];
+        // four partial sums: without -ffast-math one running sum is a serial chain of adds
+        double sr[4] = { 0, 0, 0, 0 }, si[4] = { 0, 0, 0, 0 };
+        const size_t m = d_re.size();
+        size_t n = 0;
+        for (; n + 4 <= m; n += 4)
+            for (int j = 0; j < 4; j++) {
+                sr[j] += d_re[n + j];
+                si[j] += d_im[n + j];
+            }
+        for (; n < m; n++) {
+            sr[0] += d_re[n];
+            si[0] += d_im[n];
         }
-        return { float(sr * d_scale), float(si * d_scale) };
+        return { float((sr[0] + sr[1] + sr[2] + sr[3]) * d_scale),
+                 float((si[0] + si[1] + si[2] + si[3]) * d_scale) };
     }
 
 private:
