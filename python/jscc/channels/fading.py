@@ -179,16 +179,17 @@ def ks_exp1(g):
 
 
 def measure(h, doppler_hz, samp_rate, lags, levels, ks_decimate):
-    """How far realisations h (one per row) are from Clarke's model: max |acf - J0| over lags
-    (samples), |E|h|^2 - 1|, the KS distance of |h|^2 (every ks_decimate-th sample, ks_n of them)
-    from Exp(1), and the relative errors of the level crossing rate and average fade duration
-    at the envelope levels (rms 1)."""
+    """How far realisations h (one per row) are from Clarke's model: the autocorrelation's real
+    part at lags (samples) and its largest distance from J0, |E|h|^2 - 1|, the KS distance of
+    |h|^2 (every ks_decimate-th sample, ks_n of them) from Exp(1), and the relative errors of the
+    level crossing rate and average fade duration at the envelope levels (rms 1)."""
     h = np.atleast_2d(h)
     lags, levels = np.asarray(lags), np.asarray(levels, np.float64)
     rate, afd = crossings(h, levels)
     g = np.abs(h[:, ::ks_decimate]) ** 2
-    return dict(acf_err=float(np.max(np.abs(autocorrelation(h, lags) -
-                                            clarke_autocorrelation(lags / samp_rate, doppler_hz)))),
+    acf = autocorrelation(h, lags)
+    j0_lags = clarke_autocorrelation(lags / samp_rate, doppler_hz)
+    return dict(acf=acf.real, acf_err=float(np.max(np.abs(acf - j0_lags))),
                 power_err=float(abs(np.mean(np.abs(h) ** 2) - 1)), ks=ks_exp1(g), ks_n=g.size,
                 lcr_err=rate * samp_rate / level_crossing_rate(levels, doppler_hz) - 1,
                 afd_err=afd / samp_rate / average_fade_duration(levels, doppler_hz) - 1)
