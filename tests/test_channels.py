@@ -217,6 +217,8 @@ def test_fading_update_every_holds_the_process():
         assert np.all(held.reshape(-1, 8) == held[::8, None]), impl  # constant over each 8 samples
         # same seed: the held values are the per-sample process at the update instants
         assert np.allclose(held[::8], one[::8], atol=1e-4), impl
+        static = gen("clarke", [2], n=1000, fd=0.0)[0]  # no Doppler: one h for ever
+        assert np.allclose(static, static[0], atol=1e-6) and abs(static[0]) > 0, impl
     b = jscc.rayleigh_tv_cc(10.0, FD, FS, False, 1, 8, 0, "gauss-markov")
     assert abs(b.correlation_per_update() - fading.ar1_rho(FD, 8 / FS)) < 1e-12
     assert jscc.rayleigh_tv_cc(10.0, FD, FS).n_sinusoids() == fading.N_SINUSOIDS  # same default model

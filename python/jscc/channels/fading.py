@@ -10,7 +10,7 @@ Commun. 5(12), 2006), Clarke's model with stratified arrival angles:
 theta_n, phi_n iid uniform on [-pi, pi). Each a_n is uniform on its own 2 pi / M sector, so over
 the ensemble a is uniform on the circle and E[h(t + tau) h*(t)] = E_a exp(j 2 pi f_d tau cos a) =
 J0(2 pi f_d tau) exactly for any M (the phases phi_n kill the cross terms; E|h|^2 = 1). One
-realisation's time-averaged power is exactly 1 too (M unit phasors at distinct frequencies). The
+realisation's time-averaged power tends to 1 too (M unit phasors at distinct frequencies). The
 envelope is Rayleigh only as M grows (central limit; E|h|^4 = 2 - 1/M instead of 2), hence
 M = N_SINUSOIDS = 64 by default (Kolmogorov-Smirnov distance of |h|^2 from Exp(1) about 0.003,
 level crossing rate within 1 % of Clarke's; M = 32 is 2 % high, M = 8 7 %).
@@ -35,6 +35,7 @@ from . import sim
 
 MODELS = ("clarke", "gauss-markov")
 N_SINUSOIDS = 64  # default M of the "clarke" model, the same in rayleigh_tv_cc
+J0_FIRST_ZERO = 2.404825557695773
 _ROWS = 1024  # clarke() evaluates h at k = b * _ROWS + j as a product of exp tables (one GEMM)
 
 
@@ -50,9 +51,6 @@ def check(doppler_hz, samp_rate, update_every=1, model="clarke", n_sinusoids=N_S
         raise ValueError(f"fading model must be one of {MODELS}, got {model!r}")
     if int(n_sinusoids) != n_sinusoids or n_sinusoids < 1:
         raise ValueError(f"n_sinusoids must be an integer >= 1, got {n_sinusoids!r}")
-
-
-J0_FIRST_ZERO = 2.404825557695773
 
 
 def ar1_rho(doppler_hz, step_s):
