@@ -55,7 +55,8 @@ def main(argv=None):
     d.add_argument("--mcs", default="qpsk-1/2", help="modulation and code rate, e.g. 16qam-2/3")
     ap.add_argument("--channel", choices=sorted(set(CHANNELS) | set(KINDS)), default="awgn",
                     help="direct path: awgn, rayleigh (one h per image, known phase); "
-                         "ofdm: awgn, block-fading (a fresh h every --fading-block samples), multipath, none")
+                         "ofdm: awgn, block-fading (a fresh h every --fading-block samples), rayleigh-doppler "
+                         "(Clarke fading at --doppler-hz for --samp-rate), multipath, none")
     ap.add_argument("--phy", choices=("direct", "ofdm"), default="direct",
                     help="direct: symbols straight into the channel; ofdm: the full OFDM PHY")
     g = ofdm.add_arguments(ap)  # used with --phy ofdm

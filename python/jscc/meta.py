@@ -58,7 +58,7 @@ PSNR_DB, SSIM, PNG = "psnr_db", "ssim", "png"  # Image Sink results: quality aga
 LEN_TAG = "packet_len"   # GNU Radio's tagged-stream length key
 # Tags the C++ blocks set (defined there; listed here for Python readers): "snr_db", "noise_var",
 # "cfo", "rx_sample", "chan_est" (ofdm_demod_cc), "frame_start" (ofdm_mod_cc), "chan_h",
-# "chan_snr_db" (rayleigh_cc).
+# "chan_snr_db" (rayleigh_cc, rayleigh_tv_cc).
 
 
 def header_max(key):
