@@ -24,7 +24,7 @@ def test_every_block_has_a_yml():
               "ofdm_mod_cc", "ofdm_sync_cc", "ofdm_demod_cc", "soft_demapper_cf", "ofdm_tx", "ofdm_rx", "qam_mapper",
               "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx", "image_view",
               "codec_encoder", "codec_encode_pdu", "codec_decoder", "codec_decode_pdu", "chunk_fec_encoder",
-              "chunk_fec_decoder", "codec_ofdm_tx", "codec_ofdm_rx",
+              "chunk_fec_decoder", "codec_ofdm_tx", "codec_ofdm_rx", "slot_scheduler", "csi_tap",
               "ldpc_encoder_pdu", "ldpc_decoder_pdu"}
     assert ids == public
 

@@ -30,3 +30,4 @@ from .link.chunk_reassembler import chunk_reassembler, frame_reassembler  # noqa
 from .channels.channel_sim import channel_sim  # noqa: F401
 from .link.codec_ofdm import codec_ofdm_rx, codec_ofdm_tx, deepjscc_ofdm_rx, deepjscc_ofdm_tx  # noqa: F401
 from .blocks.image_view import image_view  # noqa: F401
+from .blocks.slot_scheduler import csi_tap, slot_scheduler  # noqa: F401

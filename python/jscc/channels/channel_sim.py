@@ -43,7 +43,8 @@ def add_arguments(parser):
     g.add_argument("--phase-noise", type=float, default=0.0, help="phase noise std (rad) before filtering")
     g.add_argument("--rms-delay", type=float, default=2.0, help="multipath rms delay spread (samples)")
     g.add_argument("--fading-block", type=int, default=8192, help="samples per Rayleigh fading block")
-    g.add_argument("--doppler-hz", type=float, default=100.0, help="rayleigh-doppler: maximum Doppler (Hz)")
+    g.add_argument("--doppler-hz", "--doppler", type=float, default=100.0,
+                   help="rayleigh-doppler (and rayleigh over the OFDM PHY): maximum Doppler (Hz)")
     g.add_argument("--samp-rate", type=float, default=1e6, help="rayleigh-doppler: sample rate (Hz)")
     return g
 
