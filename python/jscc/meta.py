@@ -51,6 +51,7 @@ CHUNKS = "chunks"                    # int: chunks the transmitter sent for a de
 CHUNKS_RECEIVED = "chunks_received"  # int: of them, arrived (whole or zero-filled)
 CHUNKS_FAILED = "chunks_failed"      # int: of them, lost or CRC-failed
 DECODE_FAILED = "decode_failed"      # bool: the codec could not decode: the failure (mean-colour) image
+REFINEMENT = "refinement"            # int: chunks in a refinement image (Codec Decode's "refine" output)
 LDPC_CODEWORDS = "ldpc_codewords"    # int: codewords of a digital chunk
 LDPC_FAILED = "ldpc_failed"          # int: of them, not satisfying the parity checks
 LDPC_ITERATIONS = "ldpc_iterations"  # float: mean decoder iterations

@@ -101,15 +101,19 @@ class codec_decode_pdu(pending_pdu_block):
     entries plus chunks, chunks_received, chunks_failed, decode_failed, missing, extra, nonfinite,
     lost_fragments, snr_db (mean). Chunks of another model (model or model_id entry) are counted
     ("inconsistent") and dropped. flush() decodes everything pending now (receivers call it
-    before they stop, so no partial image is lost).
+    before they stop, so no partial image is lost). refine: also decode an image after each chunk
+    that does not complete it, and publish that refinement on "refine" (metadata "refinement":
+    chunks so far), for a view that watches a progressive image sharpen chunk by chunk.
     """
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto"):
-        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout,
+    def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto",
+                 refine=False):
+        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout, out_ports=("out", "refine"),
                                    stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
-                                              "chunks_failed", "decode_failed", "inconsistent"))
+                                              "chunks_failed", "decode_failed", "inconsistent", "refinements"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
+        self.refine = bool(refine)
 
     def handle(self, port, meta, d, data):
         if (M.MODEL in d and d[M.MODEL] != self.codec.name) or \
@@ -145,13 +149,18 @@ class codec_decode_pdu(pending_pdu_block):
             im.updated = time.monotonic()
             if len(im.chunks) >= im.count:
                 self._decode(key)
+            elif self.refine:
+                self._publish(key, im, final=False)
 
     def expire(self, key):
         self._decode(key)
 
     def _decode(self, key):
         """Decode and publish one image (lock held)."""
-        im = self._pending.pop(key)
+        self._publish(key, self._pending.pop(key), final=True)
+
+    def _publish(self, key, im, final):
+        """Decode what im holds; final: on "out" with the counts, else a refinement on "refine"."""
         d = im.first
         h = M.get_int(d, M.HEIGHT, self.height)
         w = M.get_int(d, M.WIDTH, self.width)
@@ -160,6 +169,11 @@ class codec_decode_pdu(pending_pdu_block):
         out = self.codec.decode(im.chunks, h, w)
         info = out.info
         failed = int(sum(c is None for c in im.chunks.values()))
+        if not final:
+            self.count("refinements")
+            meta = M.with_entries(pmt.make_dict(), **{M.IMAGE_ID: key, M.HEIGHT: h, M.WIDTH: w, M.CHUNKS: im.count,
+                                                      M.REFINEMENT: len(im.chunks), M.FILE: str(d.get(M.FILE, ""))})
+            return self.publish(meta, out.image, "refine")
         entries = {M.IMAGE_ID: key, M.CHUNKS: im.count, M.CHUNKS_RECEIVED: len(im.chunks) - failed,
                    M.CHUNKS_FAILED: failed, M.DECODE_FAILED: bool(info.get("failed", False)),
                    M.LOST_FRAGMENTS: im.lost_fragments}

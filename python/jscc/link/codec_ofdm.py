@@ -75,7 +75,7 @@ class codec_ofdm_rx(gr.hier_block2):
     "csi": each frame's SNR estimate as a message, for a transmitter's Slot Scheduler."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, equalizer="zf", threshold=0.2, timeout=2.0,
-                 names=(), threads=0, engine="auto"):
+                 names=(), threads=0, engine="auto", refine=False):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         p = params or OfdmParams()
@@ -83,10 +83,11 @@ class codec_ofdm_rx(gr.hier_block2):
         self.message_port_register_hier_out("out")
         self.message_port_register_hier_out("stats")
         self.message_port_register_hier_out("csi")
+        self.message_port_register_hier_out("refine")
         self.rx = ofdm_rx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, "analog", equalizer, threshold,
                           csi=True)
         self.to_pdu = stream_to_pdu(M.LEN_TAG, p.max_payload, csi=True)
-        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine)
+        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine, refine=refine)
         self.reassemble = chunk_reassembler(p.max_payload, timeout, names, self.decode.codec.model_id)
         self.fec = chunk_fec_decoder(threads)
         self.tap = csi_tap()
@@ -99,6 +100,7 @@ class codec_ofdm_rx(gr.hier_block2):
         self.msg_connect(self.reassemble, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.decode, "in")
         self.msg_connect(self.decode, "out", self, "out")
+        self.msg_connect(self.decode, "refine", self, "refine")
         self.msg_connect(self.rx, "stats", self, "stats")
 
     @property
