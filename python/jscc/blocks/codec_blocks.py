@@ -87,6 +87,7 @@ class _Image:
         self.count = M.get_int(d, M.CHUNK_COUNT, 1, 1, M.header_max(M.CHUNK_COUNT))
         self.chunks = {}
         self.snr, self.lost_fragments = [], 0
+        self.last = {}
         self.updated = time.monotonic()
 
 
@@ -143,6 +144,7 @@ class codec_decode_pdu(pending_pdu_block):
             self.count("chunks")
             self.count("chunks_failed", chunk is None)
             im.chunks[idx] = chunk
+            im.last = {k: d[k] for k in (M.SNR_DB, M.MCS) if k in d}  # what the latest chunk saw
             if M.SNR_DB in d:
                 im.snr.append(float(d[M.SNR_DB]))
             im.lost_fragments += M.get_int(d, M.LOST_FRAGMENTS, 0)
@@ -172,14 +174,16 @@ class codec_decode_pdu(pending_pdu_block):
         if not final:
             self.count("refinements")
             meta = M.with_entries(pmt.make_dict(), **{M.IMAGE_ID: key, M.HEIGHT: h, M.WIDTH: w, M.CHUNKS: im.count,
-                                                      M.REFINEMENT: len(im.chunks), M.FILE: str(d.get(M.FILE, ""))})
+                                                      M.REFINEMENT: len(im.chunks), M.FILE: str(d.get(M.FILE, "")),
+                                                      **im.last})
             return self.publish(meta, out.image, "refine")
         entries = {M.IMAGE_ID: key, M.CHUNKS: im.count, M.CHUNKS_RECEIVED: len(im.chunks) - failed,
                    M.CHUNKS_FAILED: failed, M.DECODE_FAILED: bool(info.get("failed", False)),
                    M.LOST_FRAGMENTS: im.lost_fragments}
-        for k in (M.MISSING, M.EXTRA, M.NONFINITE):
-            if k in info:
-                entries[k] = int(info[k])
+        if self.codec.kind == SYMBOLS:  # symbols zero-filled / dropped / zeroed
+            for k in (M.MISSING, M.EXTRA, M.NONFINITE):
+                if k in info:
+                    entries[k] = int(info[k])
         if self.codec.kind == SYMBOLS and (info.get(M.MISSING) or info.get(M.EXTRA) or info.get(M.NONFINITE)):
             self.count("damaged")
             self.count("short", bool(info.get(M.MISSING)))
