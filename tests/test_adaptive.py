@@ -253,6 +253,16 @@ def test_pdu_blocks_use_the_snr(tiny, small):
     assert enc.snr_db == 2.5
     (msg,) = run_msgs(enc, [img_pdu], 1)
     assert np.array_equal(M.split_pdu(msg)[1], codec.encode_symbols(small, 2.5))
+    # the CSI Tap's message (the Codec OFDM Receiver's "csi") is accepted as it is: a closed CSI loop
+    csi = M.with_entries(pmt.make_dict(), **{M.SNR_DB: 7.5, M.IMAGE_ID: 3, M.SEQ: 9})
+    run_msgs(enc, [csi], 0, in_port="snr")
+    assert enc.snr_db == 7.5
+    run_msgs(enc, [pmt.cons(M.with_entries(pmt.make_dict(), **{M.SNR_DB: 6.0}), pmt.init_u8vector(0, []))], 0,
+             in_port="snr")  # or a PDU whose metadata has snr_db
+    assert enc.snr_db == 6.0
+    run_msgs(enc, [M.with_entries(pmt.make_dict(), **{M.IMAGE_ID: 3})], 0, in_port="snr")  # no snr_db: refused
+    assert enc.snr_db == 6.0 and enc.stats()["dropped"] == 1
+    enc.set_snr_db(2.5)
     # the decoder decodes for the chunk's snr_db (the receiver's estimate)
     meta = M.with_entries(pmt.car(msg), **{M.SNR_DB: 3.0})
     dec = codec_decode_pdu(tiny, engine="onnxruntime")

@@ -77,3 +77,36 @@ def test_mcs_table_choice():
     m = fer.best(7.0)
     assert fer.threshold(m) <= 7.0 and m.bits_per_channel_use >= mcs_table.parse("qpsk-2/3").bits_per_channel_use
     assert fer.fer("qpsk-1/2", -5) == 1.0 and fer.fer("qpsk-1/2", 10) == 0.0
+
+
+def test_slot_scheduler_block_releases_chunks_in_slots_with_the_csi_mcs():
+    """Two images of three chunks: released in order, at most what the slots allow, each chunk
+    with the fastest MCS the last CSI message allows; bad CSI messages are counted, not fatal."""
+    import pmt
+    from conftest import run_msgs
+    from gnuradio import jscc
+    from gnuradio.jscc import meta as M
+    from gnuradio.jscc.pmtio import to_pmt
+    sched = jscc.slot_scheduler("all", slot_symbols=4096, margin_db=0.0, mcs="adaptive", initial_snr_db=20.0,
+                                slot_s=0.05)
+    msgs = []
+    for img in range(2):
+        for c in range(3):
+            meta = M.with_entries(pmt.make_dict(), image_id=img, chunk=c, chunk_count=3)
+            msgs.append(pmt.cons(meta, to_pmt(np.full(900, c, np.uint8))))
+    out = run_msgs(sched, msgs, 6, timeout=30)
+    got = [M.to_dict(pmt.car(m)) for m in out]
+    assert [(d["image_id"], d["chunk"]) for d in got] == [(i, c) for i in range(2) for c in range(3)]
+    assert all(d["mcs"] == "64qam-2/3" for d in got)  # 20 dB: the fastest MCS
+    slots_ = [d["slot"] for d in got]
+    assert slots_ == sorted(slots_) and slots_[-1] >= 1  # 6 chunks of ~1.4k symbols need 2+ slots of 4096
+    # a CSI message lowers the next chunks' MCS; garbage on the csi port is counted
+    sched2 = jscc.slot_scheduler("all", slot_symbols=100000, margin_db=0.0, initial_snr_db=20.0, slot_s=0.05)
+    tb_msgs = [pmt.intern("junk"), M.with_entries(pmt.make_dict(), snr_db=2.0)]
+    for m in tb_msgs:
+        sched2._post(pmt.intern("csi"), m)
+    import time
+    time.sleep(0.2)
+    out = run_msgs(sched2, msgs[:3], 3, timeout=30)
+    assert {M.to_dict(pmt.car(m))["mcs"] for m in out} == {fer.best(2.0, 1e-2, 0.0).name}
+    assert sched2.stats()["dropped"] == 1 and sched2.stats()["csi"] == 1

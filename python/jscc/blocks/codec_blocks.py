@@ -57,7 +57,9 @@ class codec_encode_pdu(pdu_block):
     def handle_message(self, port, msg):  # "snr": a number, or a dict / PDU metadata with snr_db
         if pmt.is_number(msg):
             return self.set_snr_db(pmt.to_double(msg))
-        d = M.to_dict(pmt.car(msg) if pmt.is_pair(msg) else msg)
+        # a PDU is (dict . uniform vector); a pmt dict is itself a list of pairs, so test the cdr
+        is_pdu = pmt.is_pair(msg) and pmt.is_uniform_vector(pmt.cdr(msg))
+        d = M.to_dict(pmt.car(msg) if is_pdu else msg)
         if M.SNR_DB not in d:
             raise ValueError("an snr message is a number or a dict with snr_db")
         self.set_snr_db(d[M.SNR_DB])
@@ -113,6 +115,7 @@ class _Image:
         self.count = M.get_int(d, M.CHUNK_COUNT, 1, 1, M.header_max(M.CHUNK_COUNT))
         self.chunks = {}
         self.snr, self.lost_fragments = [], 0
+        self.last = {}
         self.updated = time.monotonic()
 
 
@@ -127,7 +130,9 @@ class codec_decode_pdu(pending_pdu_block):
     entries plus chunks, chunks_received, chunks_failed, decode_failed, missing, extra, nonfinite,
     lost_fragments, snr_db (mean). Chunks of another model (model or model_id entry) are counted
     ("inconsistent") and dropped. flush() decodes everything pending now (receivers call it
-    before they stop, so no partial image is lost).
+    before they stop, so no partial image is lost). refine: also decode an image after each chunk
+    that does not complete it, and publish that refinement on "refine" (metadata "refinement":
+    chunks so far), for a view that watches a progressive image sharpen chunk by chunk.
 
     An SNR-adaptive codec decodes for the receiver's SNR estimate: the mean snr_db of the image's
     chunks (the OFDM receiver's per-frame estimate, the AWGN block's tag); the block's snr_db is
@@ -135,12 +140,14 @@ class codec_decode_pdu(pending_pdu_block):
     """
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto",
-                 snr_db=None):
-        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout,
+                 refine=False, snr_db=None):
+        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout, out_ports=("out", "refine"),
                                    stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
-                                              "chunks_failed", "decode_failed", "inconsistent", "no_snr"))
+                                              "chunks_failed", "decode_failed", "inconsistent", "refinements",
+                                              "no_snr"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
+        self.refine = bool(refine)
         self.snr_db = None if snr_db is None else snr_value(snr_db, f"{self.codec.name} decoder")
 
     def handle(self, port, meta, d, data):
@@ -171,19 +178,25 @@ class codec_decode_pdu(pending_pdu_block):
             self.count("chunks")
             self.count("chunks_failed", chunk is None)
             im.chunks[idx] = chunk
+            im.last = {k: d[k] for k in (M.SNR_DB, M.MCS) if k in d}  # what the latest chunk saw
             if M.SNR_DB in d and np.isfinite(float(d[M.SNR_DB])):  # a NaN estimate is no estimate
                 im.snr.append(float(d[M.SNR_DB]))
             im.lost_fragments += M.get_int(d, M.LOST_FRAGMENTS, 0)
             im.updated = time.monotonic()
             if len(im.chunks) >= im.count:
                 self._decode(key)
+            elif self.refine:
+                self._publish(key, im, final=False)
 
     def expire(self, key):
         self._decode(key)
 
     def _decode(self, key):
         """Decode and publish one image (lock held)."""
-        im = self._pending.pop(key)
+        self._publish(key, self._pending.pop(key), final=True)
+
+    def _publish(self, key, im, final):
+        """Decode what im holds; final: on "out" with the counts, else a refinement on "refine"."""
         d = im.first
         h = M.get_int(d, M.HEIGHT, self.height)
         w = M.get_int(d, M.WIDTH, self.width)
@@ -191,18 +204,27 @@ class codec_decode_pdu(pending_pdu_block):
             return self.drop(f"image {key}: no image size in the metadata and none set on the block")
         snr = float(np.mean(im.snr)) if im.snr else self.snr_db
         if self.codec.snr_input and snr is None:
+            if not final:
+                return  # no refinement without an SNR; the image's final decode counts and logs it
             self.count("no_snr")
             return self.logger.error(f"image {key}: {self.codec.name} decodes for the receiver's SNR and the chunks "
                                      "carry no snr_db (nor is one set on the block); dropped")
         out = self.codec.decode(im.chunks, h, w, snr_db=snr)
         info = out.info
         failed = int(sum(c is None for c in im.chunks.values()))
+        if not final:
+            self.count("refinements")
+            meta = M.with_entries(pmt.make_dict(), **{M.IMAGE_ID: key, M.HEIGHT: h, M.WIDTH: w, M.CHUNKS: im.count,
+                                                      M.REFINEMENT: len(im.chunks), M.FILE: str(d.get(M.FILE, "")),
+                                                      **im.last})
+            return self.publish(meta, out.image, "refine")
         entries = {M.IMAGE_ID: key, M.CHUNKS: im.count, M.CHUNKS_RECEIVED: len(im.chunks) - failed,
                    M.CHUNKS_FAILED: failed, M.DECODE_FAILED: bool(info.get("failed", False)),
                    M.LOST_FRAGMENTS: im.lost_fragments}
-        for k in (M.MISSING, M.EXTRA, M.NONFINITE):
-            if k in info:
-                entries[k] = int(info[k])
+        if self.codec.kind == SYMBOLS:  # symbols zero-filled / dropped / zeroed
+            for k in (M.MISSING, M.EXTRA, M.NONFINITE):
+                if k in info:
+                    entries[k] = int(info[k])
         if self.codec.kind == SYMBOLS and (info.get(M.MISSING) or info.get(M.EXTRA) or info.get(M.NONFINITE)):
             self.count("damaged")
             self.count("short", bool(info.get(M.MISSING)))

@@ -67,6 +67,10 @@ class image_view(gr.basic_block):
             parts.append(f"lost fragments {d['lost_fragments']}/{d.get('fragments', '?')}")
         if M.SNR_DB in d:
             parts.append(f"SNR {float(d[M.SNR_DB]):.1f} dB")
+        if M.REFINEMENT in d:
+            parts.append(f"chunks {d[M.REFINEMENT]}/{d.get(M.CHUNKS, '?')}")
+        if M.MCS in d:
+            parts.append(str(d[M.MCS]))
         self._shown += 1
         self._widget.show_image.emit(np.ascontiguousarray(img), ", ".join(parts))
 

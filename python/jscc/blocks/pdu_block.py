@@ -11,6 +11,7 @@ import collections
 import functools
 import threading
 import time
+import traceback
 
 import pmt
 from gnuradio import gr
@@ -53,7 +54,8 @@ class pdu_block(gr.basic_block):
             self.drop(f"{e}")
         except Exception as e:  # a bug or MemoryError must not silence the block for good
             self.count("errors")
-            self.logger.error(f"message on {port!r} failed ({type(e).__name__}: {e}); block keeps running")
+            self.logger.error(f"message on {port!r} failed ({type(e).__name__}: {e} at {_where()}); "
+                              "block keeps running")
 
     raw_ports = ()  # ports whose messages are not PDUs: handle_message(port, msg) gets them as they are
 
@@ -84,6 +86,12 @@ class pdu_block(gr.basic_block):
         if not isinstance(payload, pmt.pmt_base):
             payload = to_pmt(payload)
         self.message_port_pub(pmt.intern(port or self._out_ports[0]), pmt.cons(meta, payload))
+
+
+def _where():
+    """file:line of the innermost frame of the exception being handled (for the error log)."""
+    tb = traceback.extract_tb(traceback.sys.exc_info()[2])
+    return f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
 
 
 class pending_pdu_block(pdu_block):
@@ -128,7 +136,7 @@ class pending_pdu_block(pdu_block):
                         self.expire(k)
             except Exception as e:  # the watcher must outlive any one bad item
                 self.count("errors")
-                self.logger.error(f"timeout handling failed ({type(e).__name__}: {e})")
+                self.logger.error(f"timeout handling failed ({type(e).__name__}: {e} at {_where()})")
 
     def flush(self):
         with self._lock:

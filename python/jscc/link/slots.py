@@ -10,7 +10,8 @@ Channel state per slot:
   chunks get the fastest MCS whose codeword error rate at the CSI's SNR minus `margin_db` is
   below 1 % (coding/fer.py: measured through the real chain); each codeword then fails with the
   measured error rate at the SNR of the slot it lands in, and a chunk arrives only if all its
-  codewords do (its CRC). Analog Deep JSCC symbols see the slot's gain and noise and are decoded.
+  codewords do (its CRC). Analog Deep JSCC symbols see the slot's fade and noise, are equalised
+  as the OFDM receiver does (zero forcing: x + n/h) and decoded.
 
 Schemes: "progressive" (a multi-chunk byte codec: chunk sizes from the real encoder, quality
 from really decoding what arrived), "oneshot" (an image codec sent as one chunk at the highest
@@ -217,14 +218,15 @@ def _deliver(scheme, job, log, states, rng):
     if isinstance(scheme, Analog):
         img, x = scheme.symbols(path)
         y = x.copy()
-        if fading:  # each symbol sees its slot's gain and noise (phase known)
+        if fading:  # each symbol sees its slot's fade; the receiver equalises it (ZF, as ofdm_demod_cc)
             pos = 0
             s2 = 10 ** (-states.avg_snr_db / 10)
             for t, chunk, first, units in log:
                 n = int(round(units))
                 g = 10 ** ((states.snr_db[t] - states.avg_snr_db) / 10)
                 seg = slice(pos, pos + n)
-                y[seg] = np.sqrt(g) * x[seg] + np.sqrt(s2 / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+                noise = np.sqrt(s2 / 2) * (rng.standard_normal(n) + 1j * rng.standard_normal(n))
+                y[seg] = x[seg] + noise / np.sqrt(max(g, 1e-12))
                 pos += n
         out = scheme.codec.decode_symbols(y, *img.shape[:2])
         rec.update(delivered=True, psnr_db=psnr(img, out), chunks_ok=1)
