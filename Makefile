@@ -13,6 +13,8 @@ APT_PKGS := gnuradio gnuradio-dev cmake g++ make pkg-config pybind11-dev python3
 # the last line: GNU Radio Companion (Debian's gnuradio package does not pull Gtk's introspection
 # data: "Namespace Gtk not available") and the Qt GUI examples; xvfb runs them in the tests
 DEMO_OUT ?= out/demo
+# GPU=1 (default: when nvidia-smi is present) adds onnxruntime-gpu and its CUDA runtime wheels
+GPU ?= $(shell command -v nvidia-smi >/dev/null 2>&1 && echo 1)
 export PYTHONUNBUFFERED := 1
 
 .PHONY: all setup demo zmq-demo test test-python test-cpp test-fuzz fuzz grc benchmark reproduce clean help
@@ -25,6 +27,7 @@ help:
 	@echo "make reproduce  the Deep JSCC paper's Kodak figures (docs/results/paper; hours; QUICK=1 for minutes)"
 	@echo "make zmq-demo   the over-the-air simulation: rx_image, channel_sim, tx_image as three processes"
 	@echo "make setup      apt packages, .venv, Python requirements, build and install the module"
+	@echo "                (GPU=1, or nvidia-smi present: onnxruntime-gpu with its CUDA wheels)"
 	@echo "make grc        GNU Radio Companion with the module's blocks (GRC=file.grc to open one)"
 	@echo "make fuzz       the fuzzing harnesses of tests/fuzz for FUZZ_SECONDS each (default 600)"
 
@@ -53,12 +56,18 @@ $(STAMPS)/requirements: requirements.txt $(STAMPS)/constraints.txt
 	$(PY) -m pip install -q -r requirements.txt -c $(STAMPS)/constraints.txt
 	@touch $@
 
+# onnxruntime-gpu replaces the CPU onnxruntime (both are the module onnxruntime)
+$(STAMPS)/requirements-gpu: requirements-gpu.txt $(STAMPS)/requirements
+	$(PY) -m pip uninstall -q -y onnxruntime
+	$(PY) -m pip install -q -r requirements-gpu.txt -c $(STAMPS)/constraints.txt
+	@touch $@
+
 $(STAMPS)/requirements-train: requirements-train.txt $(STAMPS)/requirements
 	$(PY) -m pip install -q -r requirements-train.txt -c $(STAMPS)/constraints.txt
 	@touch $@
 
 # --- configure, build, install into the venv (cmake and make skip what is up to date)
-build/CMakeCache.txt: $(STAMPS)/requirements
+build/CMakeCache.txt: $(STAMPS)/requirements $(if $(GPU),$(STAMPS)/requirements-gpu)
 	cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DCMAKE_INSTALL_PREFIX=$(VENV) -DPYTHON_EXECUTABLE=$(PY)
 
 setup: $(APT_STAMP) build/CMakeCache.txt

@@ -11,6 +11,8 @@ realizations. Seeded: the same arguments give the same numbers.
       --images ../shared/data/kodak --realizations 2 --json out/j2k.json
   apps/evaluate.py --model jpeg --fec ldpc --mcs best --kn 12 ...   # the paper's envelope over 12 MCS
   apps/evaluate.py --model jpeg2000 --fec capacity --kn 6 ...       # the separation bound
+  apps/evaluate.py --model progressive-hyperprior --groups all --images ../shared/data/kodak --json out/rd.json
+                                           # rate-distortion per prefix of chunks, real bitstreams, no channel
 """
 import argparse
 import json
@@ -23,7 +25,7 @@ from gnuradio.jscc import codecs, engines, evaluation
 from gnuradio.jscc.channels import sim
 from gnuradio.jscc.codecs.base import BYTES
 from gnuradio.jscc.imageio import list_images
-from gnuradio.jscc.models import ModelError
+from gnuradio.jscc.models import ModelError, reference_snr_db
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -62,6 +64,8 @@ def main(argv=None):
     g.add_argument("--fec", choices=evaluation.FECS, default="ldpc",
                    help="ldpc: real decoding of every codeword; capacity: the separation bound")
     g.add_argument("--mcs", default="qpsk-1/2", help="e.g. 16qam-2/3, or 'best': per SNR the best of the paper's 12")
+    ap.add_argument("--groups", nargs="+", help="progressive codecs: rate-distortion from real bitstreams for "
+                    "these numbers of chunks ('all': every prefix), no channel")
     ap.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--plot", help="PNG of PSNR and SSIM vs SNR (this run plus any --compare JSONs)")
@@ -81,6 +85,8 @@ def main(argv=None):
     except (ModelError, ValueError) as e:
         sys.exit(f"error: {e}")
     digital = codec.kind == BYTES
+    if a.groups:
+        return rate_distortion(codec, a, argv)
     if digital and not a.kn:
         ap.error(f"{codec.name} is a digital scheme: give --kn (e.g. 6 or 12)")
     paths = list_images(a.images) if os.path.isdir(a.images) else []
@@ -138,10 +144,53 @@ def main(argv=None):
         update_card(codec, a, argv, results, rows, n_images)
 
 
+def rate_distortion(codec, a, argv):
+    """--groups: one result per prefix length (groups, bpp, psnr_db, ssim); --update-card stores
+    them as the card's kodak_rd."""
+    if codec.kind != BYTES:
+        sys.exit(f"error: --groups measures byte codecs' bitstreams; {codec.name} sends symbols")
+    try:
+        groups = None if a.groups == ["all"] else [int(g) for g in a.groups]
+    except ValueError:
+        sys.exit(f"error: --groups takes 'all' or numbers of chunks, not {' '.join(a.groups)}")
+    paths = list_images(a.images) if os.path.isdir(a.images) else []
+    if not paths:
+        sys.exit(f"error: no images in {a.images}")
+    try:
+        results, rows, skipped = evaluation.rate_distortion(codec, paths, groups, not a.no_ssim)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    for s in skipped:
+        print(f"skipped: {s}", file=sys.stderr)
+    cmd = " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))
+    n_images = len(paths) - len(skipped)
+    print(f"{codec.name}  {n_images} images, real bitstreams")
+    print(f"{'groups':>6} {'bpp':>7} {'PSNR (dB)':>10} {'SSIM':>7}")
+    for r in results:
+        print(f"{r['groups']:6d} {r['bpp']:7.4f} {r['psnr_db']:10.2f} {r['ssim'] if r['ssim'] is not None else float('nan'):7.4f}")
+    out = {"model": codec.name, "codec": codec.codec, "n_images": n_images, "images": os.path.abspath(a.images),
+           "command": cmd, "results": results, "per_image": rows}
+    if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
+    if a.update_card:
+        card_path = os.path.join(codec.path, "model.json")
+        with open(card_path) as f:
+            card = json.load(f)
+        card["kodak_rd"] = {"n_images": n_images, "command": cmd, "results": results,
+                            "per_image": {r["image"] + f"@{r['groups']}": [round(r["bpp"], 5), round(r["psnr_db"], 3)]
+                                          for r in rows}}
+        with open(card_path, "w") as f:
+            json.dump(card, f, indent=1)
+        print(f"updated {card_path}")
+
+
 def update_card(codec, a, argv, results, rows, n_images):
     """Float32 engines store the Kodak figures; a reduced-precision engine stores its PSNR delta
-    against them at SNR_train (same images, seed and realizations), which decides whether
-    engine auto may use it (engines.allowed)."""
+    against them at the card's reference SNR (SNR_train, or snr_reference_db of an SNR-adaptive
+    model; same images, seed and realizations), which decides whether engine auto may use it
+    (engines.allowed)."""
     card_path = os.path.join(codec.path, "model.json")
     with open(card_path) as f:
         card = json.load(f)
@@ -150,7 +199,7 @@ def update_card(codec, a, argv, results, rows, n_images):
     if used & engines.REDUCED:
         (name,) = used
         ref = card.get("kodak", {}).get(a.channel, {})
-        snr_train = float(card["snr_train_db"])
+        snr_train = reference_snr_db(card)
         mine = next((r for r in results if r["snr_db"] == snr_train), None)
         theirs = ref.get("results", {}).get(str(snr_train))
         if mine is None or theirs is None or ref.get("n_images") != n_images or \
@@ -172,7 +221,7 @@ def update_card(codec, a, argv, results, rows, n_images):
     pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"], "realizations": a.realizations}
            for r in results}
     entry["results"] = dict(sorted({**entry.get("results", {}), **pts}.items(), key=lambda kv: float(kv[0])))
-    snr_train = float(card.get("snr_train_db", float("nan")))
+    snr_train = reference_snr_db(card)
     at_train = {r["image"]: round(r["psnr_db"], 3) for r in rows if r["snr_db"] == snr_train}
     if at_train:  # lets tests check the card on a few images (examples/images) without the full set
         entry["per_image_psnr_at_snr_train"] = at_train

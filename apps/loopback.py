@@ -56,10 +56,16 @@ def main(argv=None):
     d.add_argument("--kn", type=cli.nonneg_int, default=0,
                    help="bandwidth ratio k/n = 1/KN: the rate control's channel uses (0: the codec's default)")
     d.add_argument("--fec", choices=("ldpc", "none"), default="ldpc", help="none: uncoded QAM (CRC still checked)")
-    d.add_argument("--mcs", default="qpsk-1/2", help="modulation and code rate, e.g. 16qam-2/3")
+    d.add_argument("--mcs", default="qpsk-1/2",
+                   help="modulation and code rate, e.g. 16qam-2/3; 'adaptive' (with --phy ofdm): per chunk from "
+                        "the receiver's SNR estimates through the slot scheduler")
+    d.add_argument("--policy", help="send the chunks through the slot scheduler with this policy (all, groups:K, "
+                                    "target:PSNR, deadline:SLOTS); implied 'all' by --mcs adaptive")
+    d.add_argument("--slot-symbols", type=cli.positive_int, default=12288, help="channel uses per scheduler slot")
     ap.add_argument("--channel", choices=sorted(set(CHANNELS) | set(KINDS)), default="awgn",
                     help="direct path: awgn, rayleigh (one h per image, known phase); "
-                         "ofdm: awgn, block-fading (a fresh h every --fading-block samples), multipath, none")
+                         "ofdm: awgn, block-fading (a fresh h every --fading-block samples), rayleigh-doppler "
+                         "(Clarke fading at --doppler-hz for --samp-rate), multipath, none")
     ap.add_argument("--phy", choices=("direct", "ofdm"), default="direct",
                     help="direct: symbols straight into the channel; ofdm: the full OFDM PHY")
     g = ofdm.add_arguments(ap)  # used with --phy ofdm
@@ -75,11 +81,20 @@ def main(argv=None):
     ap.add_argument("--json", help="write the per-SNR means, settings and link statistics here")
     ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
     a = ap.parse_args(argv)
-    mcs = a.mcs if a.fec == "ldpc" else a.mcs.split("-")[0] + "-uncoded"
-    try:
-        mcs = mcs_table.parse(mcs).name
-    except ValueError as e:
-        ap.error(str(e))
+    policy = a.policy or ("all" if a.mcs == "adaptive" else None)
+    if policy and a.phy != "ofdm":
+        ap.error("the slot scheduler (--policy, --mcs adaptive) runs over the OFDM PHY: add --phy ofdm")
+    if a.mcs == "adaptive":
+        mcs = "adaptive"
+    else:
+        mcs = a.mcs if a.fec == "ldpc" else a.mcs.split("-")[0] + "-uncoded"
+        try:
+            mcs = mcs_table.parse(mcs).name
+        except ValueError as e:
+            ap.error(str(e))
+    channel = a.channel
+    if a.phy == "ofdm" and channel == "rayleigh":
+        channel = "rayleigh-doppler"  # over the PHY, Rayleigh fading varies with the Doppler (Clarke)
     images = a.image or a.images
     reference = images
 
@@ -92,9 +107,9 @@ def main(argv=None):
         try:
             if a.phy == "ofdm":
                 tb = codec_ofdm_loopback(
-                    images, a.model, a.channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
+                    images, a.model, channel, snr, a.seed + i, out_dir, reference, not a.no_ssim,
                     params=ofdm.params_from(a), equalizer=a.equalizer, clip_db=a.clip_db, kn=a.kn, mcs=mcs,
-                    engine=a.engine, **impairments_from(a))
+                    engine=a.engine, policy=policy, slot_symbols=a.slot_symbols, **impairments_from(a))
             else:
                 if a.channel not in CHANNELS:
                     ap.error(f"--channel {a.channel} needs --phy ofdm")

@@ -37,6 +37,8 @@ def main(argv=None):
                     help="digital schemes: bandwidth ratio k/n = 1/KN for the rate control (0: the codec's default)")
     ap.add_argument("--mcs", default="qpsk-1/2", help="digital schemes: modulation and code rate, e.g. 16qam-2/3")
     ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
+    ap.add_argument("--snr-db", type=cli.finite_float, help="SNR-adaptive models: the SNR (dB) the transmitter "
+                    "encodes for (its CSI); the receiver decodes for its own estimate")
     ap.add_argument("--repeat", action="store_true", help="send the list again and again (until Ctrl-C / --timeout)")
     ap.add_argument("--interval", type=cli.nonneg_float, default=0.0, help="seconds between images")
     ap.add_argument("--timeout", type=cli.seconds, default=None,
@@ -58,7 +60,9 @@ def main(argv=None):
         source = image_source(a.image or a.images, a.repeat, a.interval, window=WINDOW)
         kind, out = radio.from_arguments(a, "tx", burst)  # first: a missing radio is reported at once
         tx = codec_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db, kn=a.kn, mcs=a.mcs,
-                           engine=a.engine, burst=burst)
+                           engine=a.engine, burst=burst, snr_db=a.snr_db)
+        if tx.codec.snr_input and a.snr_db is None:
+            raise ValueError(f"{tx.codec.name} encodes for an SNR: give --snr-db (the transmitter's CSI)")
     except (ModelError, ValueError, RuntimeError, ImageError, radio.RadioError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

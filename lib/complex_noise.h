@@ -32,6 +32,9 @@ public:
         return { a * s_half, b * s_half };
     }
 
+    //! Uniform on [-pi, pi) from the same generator (sum-of-sinusoids angles and phases).
+    double angle() { return d_uniform(d_rng); }
+
     //! out[i] = in[i] * gain + sigma * CN(0, 1)
     void add(const std::complex<float>* in,
              std::complex<float>* out,
@@ -56,6 +59,7 @@ private:
     static constexpr float s_half = 0.70710678118654752f;
     std::mt19937_64 d_rng;
     std::normal_distribution<float> d_normal;
+    std::uniform_real_distribution<double> d_uniform{ -M_PI, M_PI };
 };
 
 } // namespace jscc

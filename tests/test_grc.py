@@ -19,12 +19,12 @@ BLOCKS_PATH = os.path.join(sys.prefix, "share", "gnuradio", "grc", "blocks")
 
 def test_every_block_has_a_yml():
     ids = {os.path.basename(p)[len("jscc_"):-len(".block.yml")] for p in YMLS}
-    public = {"awgn_cc", "rayleigh_cc", "image_source", "image_sink", "deepjscc_encoder", "deepjscc_encode_pdu",
-              "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu",
+    public = {"awgn_cc", "rayleigh_cc", "rayleigh_tv_cc", "image_source", "image_sink", "deepjscc_encoder",
+              "deepjscc_encode_pdu", "deepjscc_decoder", "deepjscc_decode_pdu", "pdu_to_stream", "stream_to_pdu",
               "ofdm_mod_cc", "ofdm_sync_cc", "ofdm_demod_cc", "soft_demapper_cf", "ofdm_tx", "ofdm_rx", "qam_mapper",
               "frame_reassembler", "channel_sim", "deepjscc_ofdm_tx", "deepjscc_ofdm_rx", "image_view",
               "codec_encoder", "codec_encode_pdu", "codec_decoder", "codec_decode_pdu", "chunk_fec_encoder",
-              "chunk_fec_decoder", "codec_ofdm_tx", "codec_ofdm_rx",
+              "chunk_fec_decoder", "codec_ofdm_tx", "codec_ofdm_rx", "slot_scheduler", "csi_tap",
               "ldpc_encoder_pdu", "ldpc_decoder_pdu"}
     assert ids == public
 

@@ -539,3 +539,18 @@ def test_radio_transmitter_sends_bursts_and_the_receiver_decodes_them(flag, monk
                             "--timeout", "60", "--stats-every", "0")
     assert rc == 0 and "received 1/1 images" in out, out + err
     assert float(out.split("mean PSNR: ")[1].split()[0]) > 35
+
+
+# --- 1: completion known with the Slot Scheduler in the transmitter --------------------------------
+
+def test_scheduled_transmitter_knows_when_it_is_done():
+    """With a scheduler policy the chunks wait in the Slot Scheduler; the transmitter is done once
+    the scheduler has released every planned chunk and the modulator's ledger is on the air (the
+    scheduler keeps an image queued until its last slot has passed: waiting for that never ended)."""
+    from gnuradio.jscc.link.loopback import codec_ofdm_loopback
+    tb = codec_ofdm_loopback([KODIM23, KODIM23], "deepjscc-kn6-awgn-10db", "awgn", 15, policy="all",
+                             compute_ssim=False)
+    results, secs = tb.run_images(timeout=30)
+    assert len(results) == 2 and tb.complete() and tb.lost() == 0
+    assert tb.tx.scheduler.stats()["chunks"] == 2 and tb.tx.scheduler.held() == 0
+    assert secs < 20

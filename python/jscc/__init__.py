@@ -5,7 +5,7 @@
 #
 """gr-jscc: learned joint source-channel coding of images for GNU Radio.
 
-C++ blocks: awgn_cc, rayleigh_cc (channel models); ofdm_mod_cc, ofdm_sync_cc, ofdm_demod_cc,
+C++ blocks: awgn_cc, rayleigh_cc, rayleigh_tv_cc (channel models); ofdm_mod_cc, ofdm_sync_cc, ofdm_demod_cc,
 soft_demapper_cf (the OFDM PHY).
 Python blocks: image_source, codec_encoder / codec_encode_pdu, codec_decoder / codec_decode_pdu
 (any registered codec), chunk_fec_encoder / chunk_fec_decoder, chunk_reassembler,
@@ -30,3 +30,4 @@ from .link.chunk_reassembler import chunk_reassembler, frame_reassembler  # noqa
 from .channels.channel_sim import channel_sim  # noqa: F401
 from .link.codec_ofdm import codec_ofdm_rx, codec_ofdm_tx, deepjscc_ofdm_rx, deepjscc_ofdm_tx  # noqa: F401
 from .blocks.image_view import image_view  # noqa: F401
+from .blocks.slot_scheduler import csi_tap, slot_scheduler  # noqa: F401

@@ -95,7 +95,15 @@ class Digital:
 
 
 class Analog:
-    """A symbol codec: encode once per image, the channel per realization."""
+    """A symbol codec: encode once per image (and SNR, for an SNR-input codec), the channel per
+    realization.
+
+    An SNR-input codec (codec.snr_input) is told the true SNR, as if the estimates were exact:
+    the encoder the channel's (average) SNR, the decoder the SNR of what it receives. Over
+    "rayleigh" that receiver is the OFDM receiver's: it knows h, divides by it and measures the
+    instantaneous SNR |h|^2 * SNR; the encoder knows only the average. Codecs without an SNR input
+    get the paper's receiver (phase removed, amplitude left: channels.sim). Both draw the same
+    numbers for the same seed."""
 
     def __init__(self, codec, channel):
         self.codec, self.channel = codec, channel
@@ -105,11 +113,17 @@ class Analog:
         return self.codec.name
 
     def transmit(self, path, img, snr, rng):
-        if path not in self._cache:
-            self._cache = {path: self.codec.encode_symbols(img)}  # one image at a time: bounded memory
-        x = self._cache[path]
-        y = self.codec.decode_symbols(sim.apply(self.channel, x, snr, rng), *img.shape[:2])
-        return y, dict(bits_sent=0, failed=False)
+        key = (path, snr if self.codec.snr_input else None)
+        if key not in self._cache:
+            self._cache = {key: self.codec.encode_symbols(img, snr)}  # one image at a time: bounded memory
+        x = self._cache[key]
+        if self.codec.snr_input and self.channel == "rayleigh":
+            y, h = sim.rayleigh(x, snr, rng)  # phase removed: y = |h| x + n
+            g = max(abs(h), 1e-30)
+            y, snr_rx = (y / g).astype(np.complex64), snr + 20 * np.log10(g)
+        else:
+            y, snr_rx = sim.apply(self.channel, x, snr, rng), snr
+        return self.codec.decode_symbols(y, *img.shape[:2], snr_rx), dict(bits_sent=0, failed=False)
 
 
 def scheme(codec, channel, kn=0, mcs=None, fec="ldpc", threads=0):
@@ -117,6 +131,9 @@ def scheme(codec, channel, kn=0, mcs=None, fec="ldpc", threads=0):
     if channel not in sim.CHANNELS:
         raise ValueError(f"unknown channel {channel!r}; choose from {sim.CHANNELS}")
     if codec.kind == BYTES:
+        if codec.max_chunks(1, 1) > 1:  # Digital sends one chunk per image
+            raise ValueError(f"{codec.name} sends several chunks: the model-level chain models one; "
+                             f"measure its rate-distortion with --groups")
         return Digital(codec, kn, mcs or "qpsk-1/2", fec, channel, threads)
     return Analog(codec, channel)
 
@@ -186,3 +203,33 @@ def best_mcs(codec, channel, kn, paths, snrs, realizations, seed, with_ssim=True
             _, name = max(cands)
             best.append(dict(per_mcs[name][i], mcs=name))
     return best, per_mcs
+
+
+def rate_distortion(codec, paths, groups=None, with_ssim=True, progress=True):
+    """A progressive codec's rate-distortion from real bitstreams, no channel: each image encoded
+    once, decoded from the first g chunks for every g in groups (default: 1..max). Returns
+    (results, per-image rows, skipped files); a result: groups, bpp (mean over images of the
+    chunks' bytes x 8 / pixels), psnr_db, ssim (means over images)."""
+    per, rows, skipped = {}, [], []
+    for p in tqdm(paths, desc="rate-distortion", disable=not progress, mininterval=2):
+        try:
+            img = load_rgb(p)
+        except ImageError as e:
+            skipped.append(str(e))
+            continue
+        h, w = img.shape[:2]
+        chunks = codec.encode(img)
+        for g in groups or range(1, len(chunks) + 1):
+            if not 1 <= g <= len(chunks):
+                raise ValueError(f"{g} groups asked for; {codec.name} sends 1..{len(chunks)}")
+            out = codec.decode({c.index: c for c in chunks[:g]}, h, w)
+            r = {"image": os.path.basename(p), "groups": g,
+                 "bpp": 8 * sum(c.data.size for c in chunks[:g]) / (h * w),
+                 "psnr_db": psnr(img, out.image), "ssim": ssim(img, out.image) if with_ssim else None}
+            rows.append(r)
+            per.setdefault(g, []).append(r)
+    results = [{"groups": g, "bpp": round(float(np.mean([r["bpp"] for r in v])), 4),
+                "psnr_db": round(float(np.mean([r["psnr_db"] for r in v])), 3),
+                "ssim": round(float(np.mean([r["ssim"] for r in v])), 4) if with_ssim else None}
+               for g, v in sorted(per.items())]
+    return results, rows, skipped

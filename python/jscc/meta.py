@@ -51,6 +51,7 @@ CHUNKS = "chunks"                    # int: chunks the transmitter sent for a de
 CHUNKS_RECEIVED = "chunks_received"  # int: of them, arrived (whole or zero-filled)
 CHUNKS_FAILED = "chunks_failed"      # int: of them, lost or CRC-failed
 DECODE_FAILED = "decode_failed"      # bool: the codec could not decode: the failure (mean-colour) image
+REFINEMENT = "refinement"            # int: chunks in a refinement image (Codec Decode's "refine" output)
 LDPC_CODEWORDS = "ldpc_codewords"    # int: codewords of a digital chunk
 LDPC_FAILED = "ldpc_failed"          # int: of them, not satisfying the parity checks
 LDPC_ITERATIONS = "ldpc_iterations"  # float: mean decoder iterations
@@ -58,7 +59,7 @@ PSNR_DB, SSIM, PNG = "psnr_db", "ssim", "png"  # Image Sink results: quality aga
 LEN_TAG = "packet_len"   # GNU Radio's tagged-stream length key
 # Tags the C++ blocks set (defined there; listed here for Python readers): "snr_db", "noise_var",
 # "cfo", "rx_sample", "chan_est" (ofdm_demod_cc), "frame_start" (ofdm_mod_cc), "chan_h",
-# "chan_snr_db" (rayleigh_cc).
+# "chan_snr_db" (rayleigh_cc, rayleigh_tv_cc).
 
 
 def header_max(key):

@@ -42,6 +42,9 @@ class Point:
         d = dataclasses.asdict(self)
         d["image"] = os.path.basename(self.image)
         d["card"] = h.hexdigest()[:16]
+        if self.fec == "ldpc":  # a digital scheme: its numbers depend on the chain's symbol layout
+            from .coding.chain import VERSION
+            d["chain"] = VERSION
         if any(f.endswith(".onnx") for f in os.listdir(path)):  # a learned model: its numbers depend on the engine
             from .engines import choose
             d["engine"] = choose(card, "decoder")

@@ -23,6 +23,7 @@ namespace py = pybind11;
 // BINDING_FUNCTION_PROTOTYPES(
     void bind_awgn_cc(py::module& m);
     void bind_rayleigh_cc(py::module& m);
+    void bind_rayleigh_tv_cc(py::module& m);
     void bind_ofdm_mod_cc(py::module& m);
     void bind_ofdm_sync_cc(py::module& m);
     void bind_ofdm_demod_cc(py::module& m);
@@ -63,6 +64,7 @@ PYBIND11_MODULE(jscc_python, m)
     // BINDING_FUNCTION_CALLS(
     bind_awgn_cc(m);
     bind_rayleigh_cc(m);
+    bind_rayleigh_tv_cc(m);
     bind_ofdm_mod_cc(m);
     bind_ofdm_sync_cc(m);
     bind_ofdm_demod_cc(m);

@@ -14,7 +14,7 @@ from gnuradio import gr
 
 from .. import meta as M
 from ..codecs import registry
-from ..codecs.base import BYTES, SYMBOLS, Chunk
+from ..codecs.base import BYTES, SYMBOLS, Chunk, snr_value
 from ..coding import chain, mcs as mcs_table
 from ..imageio import MAX_PIXELS
 from .chunk_fec import chunk_fec_decoder, chunk_fec_encoder
@@ -32,18 +32,41 @@ class codec_encode_pdu(pdu_block):
 
     kn > 0 sets a byte codec's budget: the payload that `mcs` carries in the image's channel
     uses at k/n = 1/kn (the paper's rate control; 0: the codec's default quality). Symbol codecs
-    ignore both. Images larger than the frame header can describe (65535 pixels a side), images
-    whose chunks do not fit, and messages that are not image PDUs are logged, counted and dropped.
+    ignore both. snr_db: the transmitter's CSI, the SNR an SNR-adaptive codec encodes for (others
+    ignore it); set_snr_db() or a message on "snr" (a number, or a dict with snr_db) changes it
+    while running. Images larger than the frame header can describe (65535 pixels a side), images
+    whose chunks do not fit, images for an SNR-adaptive codec while no SNR is set ("no_snr") and
+    messages that are not image PDUs are logged, counted and dropped.
     """
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, engine="auto"):
-        pdu_block.__init__(self, "jscc_codec_encode_pdu", stat_keys=("encoded", "chunks", "nothing_fits", "too_large"))
+    raw_ports = ("snr",)
+
+    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, engine="auto", snr_db=None):
+        pdu_block.__init__(self, "jscc_codec_encode_pdu", in_ports=("in", "snr"),
+                           stat_keys=("encoded", "chunks", "nothing_fits", "too_large", "no_snr"))
         self.codec = registry.load(model, threads=threads, parts=("encoder",), engine=engine)
         self.kn, self.mcs = int(kn), mcs
         if self.kn < 0:
             raise ValueError(f"kn must be >= 0, got {kn}")
         if self.kn and self.codec.kind == BYTES:
             chain.capacity(1, mcs)  # a clear error now for an MCS that does not exist
+        self.snr_db = None
+        if snr_db is not None:
+            self.set_snr_db(snr_db)
+
+    def set_snr_db(self, snr_db):
+        """The SNR (dB) the transmitter assumes from now on (None: none known)."""
+        self.snr_db = None if snr_db is None else snr_value(snr_db, f"{self.codec.name} encoder")
+
+    def handle_message(self, port, msg):  # "snr": a number, or a dict / PDU metadata with snr_db
+        if pmt.is_number(msg):
+            return self.set_snr_db(pmt.to_double(msg))
+        # a PDU is (dict . uniform vector); a pmt dict is itself a list of pairs, so test the cdr
+        is_pdu = pmt.is_pair(msg) and pmt.is_uniform_vector(pmt.cdr(msg))
+        d = M.to_dict(pmt.car(msg) if is_pdu else msg)
+        if M.SNR_DB not in d:
+            raise ValueError("an snr message is a number or a dict with snr_db")
+        self.set_snr_db(d[M.SNR_DB])
 
     def handle(self, port, meta, d, data):
         _, d, img = M.pdu_image(pmt.cons(meta, M.to_pmt(data)))
@@ -53,10 +76,15 @@ class codec_encode_pdu(pdu_block):
             self.logger.error(f"image {d.get(M.IMAGE_ID, '?')} ({w}x{h}): sides above {M.header_max(M.WIDTH)} "
                               "pixels cannot be described in the frame header; not sent")
             return
+        if self.codec.snr_input and self.snr_db is None:
+            self.count("no_snr")
+            self.logger.error(f"image {d.get(M.IMAGE_ID, '?')}: {self.codec.name} encodes for an SNR and none is "
+                              "set (snr_db parameter, set_snr_db or the snr port); not sent")
+            return
         budget = None
         if self.kn and self.codec.kind == BYTES:
             budget = chain.capacity(chain.channel_uses(h, w, self.kn), self.mcs)
-        chunks = self.codec.encode(img, budget) if budget is None or budget > 0 else []
+        chunks = self.codec.encode(img, budget, snr_db=self.snr_db) if budget is None or budget > 0 else []
         if not chunks:
             self.count("nothing_fits")
             self.logger.warn(f"image {d.get(M.IMAGE_ID, '?')}: no {self.codec.name} bitstream fits {budget} bytes; "
@@ -80,9 +108,9 @@ class codec_encode_pdu(pdu_block):
         return self.stat("encoded")
 
     def errors(self):
-        """Messages not sent: bad input, nothing fits, too large."""
+        """Messages not sent: bad input, nothing fits, too large, no SNR for an SNR-adaptive codec."""
         st = self.stats()
-        return st["dropped"] + st["errors"] + st["nothing_fits"] + st["too_large"]
+        return st["dropped"] + st["errors"] + st["nothing_fits"] + st["too_large"] + st["no_snr"]
 
 
 class _Image:
@@ -94,6 +122,7 @@ class _Image:
         self.width = M.get_int(d, M.WIDTH, width, 0, M.header_max(M.WIDTH))
         self.chunks = {}
         self.snr, self.lost_fragments = [], 0
+        self.last = {}
         self.updated = time.monotonic()
 
 
@@ -108,7 +137,13 @@ class codec_decode_pdu(pending_pdu_block):
     entries plus chunks, chunks_received, chunks_failed, decode_failed, missing, extra, nonfinite,
     lost_fragments, snr_db (mean). Chunks of another model (model or model_id entry) are counted
     ("inconsistent") and dropped. flush() decodes everything pending now (receivers call it
-    before they stop, so no partial image is lost).
+    before they stop, so no partial image is lost). refine: also decode an image after each chunk
+    that does not complete it, and publish that refinement on "refine" (metadata "refinement":
+    chunks so far), for a view that watches a progressive image sharpen chunk by chunk.
+
+    An SNR-adaptive codec decodes for the receiver's SNR estimate: the mean snr_db of the image's
+    chunks (the OFDM receiver's per-frame estimate, the AWGN block's tag); the block's snr_db is
+    the fallback for chunks without one (None: such an image is dropped and counted, "no_snr").
 
     An image id already decoded (the last DONE_WINDOW of them) is never re-opened: its chunks are
     counted ("redelivered") and dropped, so a channel restart cannot deliver a second, emptier
@@ -116,13 +151,16 @@ class codec_decode_pdu(pending_pdu_block):
     images of which not one frame got through).
     """
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto"):
-        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout,
+    def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto",
+                 refine=False, snr_db=None):
+        pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout, out_ports=("out", "refine"),
                                    stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
-                                              "chunks_failed", "decode_failed", "inconsistent", "redelivered",
-                                              "missing_images"))
+                                              "chunks_failed", "decode_failed", "inconsistent", "refinements",
+                                              "no_snr", "redelivered", "missing_images"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
+        self.refine = bool(refine)
+        self.snr_db = None if snr_db is None else snr_value(snr_db, f"{self.codec.name} decoder")
         self._done = collections.OrderedDict()
         self._last_id = None
 
@@ -143,7 +181,9 @@ class codec_decode_pdu(pending_pdu_block):
             chunk = Chunk(idx, BYTES, data)
         else:
             raise TypeError(f"chunk payload of {data.dtype}: expected c32 or u8")
-        snr = M.get_float(d, M.SNR_DB) if M.SNR_DB in d else None
+        v = d.get(M.SNR_DB)
+        # a NaN / inf estimate is no estimate (the chunk still counts); a non-number is bad metadata
+        snr = None if v is None or (isinstance(v, float) and not np.isfinite(v)) else M.get_float(d, M.SNR_DB)
         lost = M.get_int(d, M.LOST_FRAGMENTS, 0)
         known = M.IMAGE_ID in d  # without an id there is no identity to re-deliver
         with self._lock:
@@ -164,12 +204,17 @@ class codec_decode_pdu(pending_pdu_block):
             self.count("chunks")
             self.count("chunks_failed", chunk is None)
             im.chunks[idx] = chunk
+            im.last = {M.SNR_DB: snr} if snr is not None else {}  # what the latest chunk saw
+            if M.MCS in d:
+                im.last[M.MCS] = str(d[M.MCS])
             if snr is not None:
                 im.snr.append(snr)
             im.lost_fragments += lost
             im.updated = time.monotonic()
             if len(im.chunks) >= im.count:
                 self._decode(key)
+            elif self.refine:
+                self._publish(key, im, final=False)
 
     def expire(self, key):
         self._decode(key)
@@ -192,28 +237,48 @@ class codec_decode_pdu(pending_pdu_block):
             self._done[key] = True
         while len(self._done) > DONE_WINDOW:
             self._done.popitem(last=False)
+        self._publish(key, im, final=True)
+
+    def _publish(self, key, im, final):
+        """Decode what im holds; final: on "out" with the counts, else a refinement on "refine"."""
         d = im.first
         h, w = (im.height, im.width) if im.height > 0 and im.width > 0 else (self.height, self.width)
         if h <= 0 or w <= 0:
             return self.drop(f"image {key}: no image size in the metadata and none set on the block")
         if h * w > MAX_PIXELS:
-            return self.drop(f"image {key}: {w}x{h} exceeds {MAX_PIXELS} pixels")
+            return self.drop(f"image {key}: {w}x{h} exceeds {MAX_PIXELS} pixels") if final else None
         if self.codec.kind == SYMBOLS and hasattr(self.codec, "n_symbols"):
             # a size the symbols cannot stand for (a corrupt header): never decode a huge
             # made-up image from a few symbols (memory and time follow what arrived)
             got = sum(c.data.size for c in im.chunks.values() if c is not None)
             if self.codec.n_symbols(h, w) > 2 * got + 65536:
+                if not final:
+                    return  # the final decode counts it once
                 self.count("inconsistent")
                 return self.drop(f"image {key}: {w}x{h} needs {self.codec.n_symbols(h, w)} symbols, {got} came")
-        out = self.codec.decode(im.chunks, h, w)
+        snr = float(np.mean(im.snr)) if im.snr else self.snr_db
+        if self.codec.snr_input and snr is None:
+            if not final:
+                return  # no refinement without an SNR; the image's final decode counts and logs it
+            self.count("no_snr")  # and "dropped": the receivers' accounting sums the drops
+            return self.drop(f"image {key}: {self.codec.name} decodes for the receiver's SNR and the chunks "
+                             "carry no snr_db (nor is one set on the block)")
+        out = self.codec.decode(im.chunks, h, w, snr_db=snr)
         info = out.info
         failed = int(sum(c is None for c in im.chunks.values()))
+        if not final:
+            self.count("refinements")
+            meta = M.with_entries(pmt.make_dict(), **{M.IMAGE_ID: key, M.HEIGHT: h, M.WIDTH: w, M.CHUNKS: im.count,
+                                                      M.REFINEMENT: len(im.chunks), M.FILE: str(d.get(M.FILE, "")),
+                                                      **im.last})
+            return self.publish(meta, out.image, "refine")
         entries = {M.IMAGE_ID: key, M.CHUNKS: im.count, M.CHUNKS_RECEIVED: len(im.chunks) - failed,
                    M.CHUNKS_FAILED: failed, M.DECODE_FAILED: bool(info.get("failed", False)),
                    M.LOST_FRAGMENTS: im.lost_fragments}
-        for k in (M.MISSING, M.EXTRA, M.NONFINITE):
-            if k in info:
-                entries[k] = int(info[k])
+        if self.codec.kind == SYMBOLS:  # symbols zero-filled / dropped / zeroed
+            for k in (M.MISSING, M.EXTRA, M.NONFINITE):
+                if k in info:
+                    entries[k] = int(info[k])
         if self.codec.kind == SYMBOLS and (info.get(M.MISSING) or info.get(M.EXTRA) or info.get(M.NONFINITE)):
             self.count("damaged")
             self.count("short", bool(info.get(M.MISSING)))
@@ -236,21 +301,24 @@ class codec_decode_pdu(pending_pdu_block):
 class codec_encoder(tx_progress, gr.hier_block2):
     """Image PDUs in ("in"), complex symbols out as a tagged stream: one packet_len packet per
     chunk (byte chunks through the Chunk FEC Encoder at `mcs`), the chunk's metadata as tags on
-    its first symbol. progress(given, taken) / in_flight(given): what has been transmitted,
-    counted per image (each chunk is its symbols on the stream)."""
+    its first symbol. snr_db / set_snr_db / "snr": the transmitter's CSI (codec_encode_pdu).
+    progress(given, taken) / in_flight(given): what has been transmitted, counted per image (each
+    chunk is its symbols on the stream)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, len_tag_key=M.LEN_TAG,
-                 engine="auto"):
+                 engine="auto", snr_db=None):
         gr.hier_block2.__init__(self, "jscc_codec_encoder", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         self.message_port_register_hier_in("in")
-        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
+        self.message_port_register_hier_in("snr")
+        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine, snr_db)
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream(len_tag_key)
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
         self._last = self.to_stream
         self._link_ledger(lambda n, d: (0, n))
         self.msg_connect(self, "in", self.encode, "in")
+        self.msg_connect(self, "snr", self.encode, "snr")
         self.msg_connect(self.encode, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.to_stream, "pdus")
         self.connect(self.to_stream, self)
@@ -262,19 +330,23 @@ class codec_encoder(tx_progress, gr.hier_block2):
     def _last_input_read(self):
         return self.to_stream.nitems_written(0)
 
+    def set_snr_db(self, snr_db):
+        self.encode.set_snr_db(snr_db)
+
 
 class codec_decoder(gr.hier_block2):
     """Tagged stream of received symbols in (one packet_len packet per chunk, tags as the encoder
-    set them plus the channel's snr_db), image PDUs out ("out")."""
+    set them plus the channel's snr_db, which an SNR-adaptive codec decodes for; snr_db: the
+    fallback where there is none), image PDUs out ("out")."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0,
-                 len_tag_key=M.LEN_TAG, engine="auto"):
+                 len_tag_key=M.LEN_TAG, engine="auto", snr_db=None):
         gr.hier_block2.__init__(self, "jscc_codec_decoder", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         self.message_port_register_hier_out("out")
         self.to_pdu = stream_to_pdu(len_tag_key)
         self.fec = chunk_fec_decoder(threads)
-        self.decode = codec_decode_pdu(model, height, width, threads, timeout, engine)
+        self.decode = codec_decode_pdu(model, height, width, threads, timeout, engine, snr_db)
         self.connect(self, self.to_pdu)
         self.msg_connect(self.to_pdu, "pdus", self.fec, "in")
         self.msg_connect(self.fec, "out", self.decode, "in")

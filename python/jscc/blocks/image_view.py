@@ -59,6 +59,10 @@ class image_view(pdu_block):
             parts.append(f"lost fragments {d[M.LOST_FRAGMENTS]}/{d.get(M.FRAGMENTS, '?')}")
         if M.SNR_DB in d:
             parts.append(f"SNR {M.get_float(d, M.SNR_DB):.1f} dB")
+        if M.REFINEMENT in d:
+            parts.append(f"chunks {d[M.REFINEMENT]}/{d.get(M.CHUNKS, '?')}")
+        if M.MCS in d:
+            parts.append(str(d[M.MCS]))
         self.count("shown")
         self._widget.show_image.emit(np.ascontiguousarray(img), ", ".join(parts))
 

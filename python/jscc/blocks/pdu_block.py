@@ -12,6 +12,7 @@ import collections
 import functools
 import threading
 import time
+import traceback
 
 import pmt
 from gnuradio import gr
@@ -56,7 +57,8 @@ class message_guard:
             self.drop(f"{e}")
         except Exception as e:  # a bug or MemoryError must not silence the block for good
             self.count("errors")
-            self.logger.error(f"message on {port!r} failed ({type(e).__name__}: {e}); block keeps running")
+            self.logger.error(f"message on {port!r} failed ({type(e).__name__}: {e} at {_where()}); "
+                              "block keeps running")
         finally:
             # counted last: once received() reaches what was posted, every effect of it is done
             self.count("received")
@@ -105,6 +107,12 @@ class pdu_block(message_guard, gr.basic_block):
         self._init_ports(in_ports, out_ports, stat_keys)
 
 
+def _where():
+    """file:line of the innermost frame of the exception being handled (for the error log)."""
+    tb = traceback.extract_tb(traceback.sys.exc_info()[2])
+    return f"{tb[-1].filename.rsplit('/', 1)[-1]}:{tb[-1].lineno}" if tb else "?"
+
+
 class pending_pdu_block(pdu_block):
     """A pdu_block that holds partial work in self._pending ({key: item with .updated, the
     time.monotonic() of its last change}) and gives it up `timeout` seconds after its last change:
@@ -146,7 +154,7 @@ class pending_pdu_block(pdu_block):
             self.drop(f"{e}")
         except Exception as e:
             self.count("errors")
-            self.logger.error(f"giving up pending item {key!r} failed ({type(e).__name__}: {e})")
+            self.logger.error(f"giving up pending item {key!r} failed ({type(e).__name__}: {e} at {_where()})")
         finally:
             self._pending.pop(key, None)  # given up either way: it cannot fail again
 

@@ -1,9 +1,9 @@
 """Channel Simulator hier block: the impairments a radio link adds, for pure simulation.
 
-Order: multipath (static tapped delay line) -> Rayleigh block fading -> carrier frequency offset
+Order: multipath (static tapped delay line) -> Rayleigh fading -> carrier frequency offset
 -> sample timing / sampling-rate offset -> phase noise -> AWGN. GNU Radio's in-tree blocks do
 the work where they exist (fir_filter_ccc, rotator_cc, mmse_resampler_cc, phase_noise_gen);
-the noise comes from gr-jscc's awgn_cc / rayleigh_cc so the SNR means what the rest of the
+the noise comes from gr-jscc's awgn_cc / rayleigh_cc / rayleigh_tv_cc so the SNR means what the rest of the
 module means by it: signal_power over noise power per complex sample.
 """
 import math
@@ -12,12 +12,14 @@ import numpy as np
 from gnuradio import blocks, channels, filter, gr
 
 from .. import cli
-from ..jscc_python import awgn_cc, rayleigh_cc
+from ..jscc_python import awgn_cc, rayleigh_cc, rayleigh_tv_cc
+from .fading import N_SINUSOIDS
 
 # One name, one model across numpy (channels.sim), training and GNU Radio: "rayleigh" is slow
 # fading with one h ~ CN(0,1) per transmission (per image), as in the paper; a fresh h every
-# fading_block samples under one image is another model with its own name.
-KINDS = ("awgn", "block-fading", "multipath", "none")
+# fading_block samples under one image is another model with its own name, and fading that
+# changes continuously with a Doppler spectrum ("rayleigh-doppler", channels.fading) a third.
+KINDS = ("awgn", "block-fading", "rayleigh-doppler", "multipath", "none")
 
 
 def exponential_taps(rms_delay, n_taps, seed=1):
@@ -42,18 +44,24 @@ def add_arguments(parser):
     g.add_argument("--phase-noise", type=cli.nonneg_float, default=0.0, help="phase noise std (rad) before filtering")
     g.add_argument("--rms-delay", type=cli.positive_float, default=2.0, help="multipath rms delay spread (samples)")
     g.add_argument("--fading-block", type=cli.positive_int, default=8192, help="samples per Rayleigh fading block")
+    g.add_argument("--doppler-hz", "--doppler", type=cli.nonneg_float, default=100.0,
+                   help="rayleigh-doppler (and rayleigh over the OFDM PHY): maximum Doppler (Hz)")
+    g.add_argument("--samp-rate", type=cli.positive_float, default=1e6, help="rayleigh-doppler: sample rate (Hz)")
     return g
 
 
 def impairments_from(args):
     """channel_sim keyword arguments from add_arguments' options."""
     return dict(cfo=args.cfo, timing=args.timing, delay=args.delay, sro_ppm=args.sro_ppm,
-                phase_noise=args.phase_noise, rms_delay=args.rms_delay, fading_block=args.fading_block)
+                phase_noise=args.phase_noise, rms_delay=args.rms_delay, fading_block=args.fading_block,
+                doppler_hz=args.doppler_hz, samp_rate=args.samp_rate)
 
 
 class channel_sim(gr.hier_block2):
     """kind: "awgn", "block-fading" (flat block fading, a fresh h ~ CN(0,1) every fading_block
-    samples, AWGN at the average SNR), "multipath" (static exponential-profile taps of rms delay
+    samples, AWGN at the average SNR), "rayleigh-doppler" (flat fading that varies every sample
+    with Clarke's Doppler spectrum at maximum Doppler doppler_hz for a signal at samp_rate,
+    rayleigh_tv_cc; AWGN at the average SNR), "multipath" (static exponential-profile taps of rms delay
     rms_delay samples, n_taps long: keep it inside the cyclic prefix; AWGN) or "none".
     cfo: frequency offset in subcarrier spacings of an fft_len OFDM signal (0.4 -> 0.4/fft_len
     cycles per sample). timing: fractional sample delay in [0, 1); sro_ppm: sampling-rate offset.
@@ -63,15 +71,16 @@ class channel_sim(gr.hier_block2):
 
     def __init__(self, kind="awgn", snr_db=20.0, cfo=0.0, fft_len=64, timing=0.0, sro_ppm=0.0, delay=0,
                  phase_noise=0.0, phase_noise_alpha=0.01, rms_delay=2.0, n_taps=8, fading_block=8192,
-                 signal_power=1.0, seed=1):
+                 signal_power=1.0, seed=1, doppler_hz=100.0, samp_rate=1e6):
         gr.hier_block2.__init__(self, "jscc_channel_sim", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         if kind not in KINDS:
-            hint = " (fading that changes under an image is 'block-fading')" if kind == "rayleigh" else ""
+            hint = (" (fading that changes under an image is 'block-fading' or 'rayleigh-doppler')"
+                    if kind == "rayleigh" else "")
             raise ValueError(f"channel kind must be one of {KINDS}, got {kind!r}{hint}")
         if not 0.0 <= timing < 1.0:
             raise ValueError("timing must be a fractional delay in [0, 1)")
-        if not all(map(math.isfinite, (snr_db, cfo, timing, sro_ppm, phase_noise))):
+        if not all(map(math.isfinite, (snr_db, cfo, timing, sro_ppm, phase_noise, doppler_hz, samp_rate))):
             raise ValueError("channel parameters must be finite")
         chain = []
         if delay > 0:
@@ -87,6 +96,9 @@ class channel_sim(gr.hier_block2):
             chain.append(channels.phase_noise_gen(phase_noise, phase_noise_alpha))
         if kind == "block-fading":
             self.noise = rayleigh_cc(snr_db, int(fading_block), False, seed, "", signal_power)
+        elif kind == "rayleigh-doppler":
+            self.noise = rayleigh_tv_cc(snr_db, doppler_hz, samp_rate, False, seed, 1, 0, "clarke", N_SINUSOIDS,
+                                        signal_power)
         elif kind != "none":
             self.noise = awgn_cc(snr_db, signal_power, seed, "")
         else:

@@ -13,6 +13,7 @@ from .. import meta as M
 from ..blocks.chunk_fec import chunk_fec_decoder, chunk_fec_encoder
 from ..blocks.codec_blocks import STREAM_BUFFER, codec_decode_pdu, codec_encode_pdu
 from ..blocks.pdu_to_stream import pdu_to_stream
+from ..blocks.slot_scheduler import csi_tap, slot_scheduler
 from ..blocks.stream_to_pdu import stream_to_pdu
 from ..phy.ofdm import OfdmParams, ofdm_rx, ofdm_tx
 from .chunk_reassembler import chunk_reassembler
@@ -22,22 +23,35 @@ from .ledger import packet_fits, tx_progress
 class codec_ofdm_tx(tx_progress, gr.hier_block2):
     """Image PDUs in ("in") -> OFDM baseband out. Every frame header carries the image id, its
     size, the chunk, the model's id and, for digital chunks, the MCS: a receiver needs no side
-    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu). burst: one
+    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu); snr_db /
+    set_snr_db / "snr": the transmitter's CSI for an SNR-adaptive codec. The receiver's half
+    decodes such a codec for its own per-frame SNR estimate (the snr_db tags). burst: one
     tx_sob / tx_eob burst per frame for radios (ofdm_mod_cc).
+
+    policy (e.g. "all", "groups:3"): the chunks go through the Slot Scheduler, slot_symbols
+    channel uses per slot, paced by what this transmitter has sent; mcs "adaptive" then picks each
+    chunk's MCS from the CSI messages on the "csi" port (Codec OFDM Receiver's "csi", directly
+    or over ZMQ).
 
     Completion is known: for every chunk the modulator says how many frames and samples it
     will take (frame_len), so progress(given, taken) tells how many images are wholly on the
-    air and when everything is."""
+    air and when everything is (chunks a scheduler policy plans out are not owed)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
-                 kn=0, mcs="qpsk-1/2", engine="auto", burst=False):
+                 kn=0, mcs="qpsk-1/2", engine="auto", policy=None, slot_symbols=12288, margin_db=1.0, snr_db=None,
+                 burst=False):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_tx", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         p = params or OfdmParams()
         self.params, self.gap = p, int(gap)
+        if mcs == "adaptive" and not policy:
+            raise ValueError("mcs 'adaptive' needs the slot scheduler: give a policy (e.g. 'all')")
         self.message_port_register_hier_in("in")
-        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
-        self.fec = chunk_fec_encoder(mcs)
+        self.message_port_register_hier_in("csi")
+        self.message_port_register_hier_in("snr")
+        # the budget of a byte codec is sized at a fixed MCS; "adaptive" picks it per chunk later
+        self.encode = codec_encode_pdu(model, kn, "qpsk-1/2" if mcs == "adaptive" else mcs, threads, engine, snr_db)
+        self.fec = chunk_fec_encoder("qpsk-1/2" if mcs == "adaptive" else mcs)
         self.to_stream = pdu_to_stream()
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
         self.tx = ofdm_tx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, gap, amplitude, clip_db,
@@ -58,7 +72,16 @@ class codec_ofdm_tx(tx_progress, gr.hier_block2):
             return frames, samples
         self._link_ledger(cost)
         self.msg_connect(self, "in", self.encode, "in")
-        self.msg_connect(self.encode, "out", self.fec, "in")
+        self.msg_connect(self, "snr", self.encode, "snr")
+        if policy:
+            self.scheduler = slot_scheduler(policy, slot_symbols, margin_db, mcs)
+            self.scheduler.progress = lambda: self.to_stream.nitems_written(0)
+            self.msg_connect(self.encode, "out", self.scheduler, "in")
+            self.msg_connect(self, "csi", self.scheduler, "csi")
+            self.msg_connect(self.scheduler, "out", self.fec, "in")
+        else:
+            self.scheduler = None
+            self.msg_connect(self.encode, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.to_stream, "pdus")
         self.connect(self.to_stream, self.tx, self)
 
@@ -72,34 +95,44 @@ class codec_ofdm_tx(tx_progress, gr.hier_block2):
     def _frames_out(self):
         return self.tx.mod.frames()
 
+    def set_snr_db(self, snr_db):
+        self.encode.set_snr_db(snr_db)
+
 
 class codec_ofdm_rx(gr.hier_block2):
     """OFDM baseband in -> image PDUs out ("out"): OFDM receiver, frames to PDUs, reassembly by
     (image id, chunk) (lost fragments zero-filled, incomplete chunks sent after `timeout` s),
     digital chunks LDPC-decoded and CRC-checked, the codec's decoder. names: reference file names
-    by image id (for the Image Sink's metrics). Frames of other models are counted and dropped."""
+    by image id (for the Image Sink's metrics). Frames of other models are counted and dropped.
+    "csi": each frame's SNR estimate as a message, for a transmitter's Slot Scheduler."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, equalizer="zf", threshold=0.2, timeout=2.0,
-                 names=(), threads=0, engine="auto"):
+                 names=(), threads=0, engine="auto", refine=False):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_rx", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         p = params or OfdmParams()
         self.params = p
         self.message_port_register_hier_out("out")
         self.message_port_register_hier_out("stats")
+        self.message_port_register_hier_out("csi")
+        self.message_port_register_hier_out("refine")
         self.rx = ofdm_rx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, "analog", equalizer, threshold,
                           csi=True)
         self.to_pdu = stream_to_pdu(M.LEN_TAG, p.max_payload, csi=True)
-        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine)
+        self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine, refine=refine)
         self.reassemble = chunk_reassembler(p.max_payload, timeout, names, self.decode.codec.model_id)
         self.fec = chunk_fec_decoder(threads)
+        self.tap = csi_tap()
         self.connect(self, self.rx)
         self.connect((self.rx, 0), (self.to_pdu, 0))
         self.connect((self.rx, 1), (self.to_pdu, 1))
-        self.msg_connect(self.to_pdu, "pdus", self.reassemble, "in")
+        self.msg_connect(self.to_pdu, "pdus", self.tap, "in")
+        self.msg_connect(self.tap, "out", self.reassemble, "in")
+        self.msg_connect(self.tap, "csi", self, "csi")
         self.msg_connect(self.reassemble, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.decode, "in")
         self.msg_connect(self.decode, "out", self, "out")
+        self.msg_connect(self.decode, "refine", self, "refine")
         self.msg_connect(self.rx, "stats", self, "stats")
 
     @property
@@ -124,8 +157,9 @@ class codec_ofdm_rx(gr.hier_block2):
     def _taken(self):
         """Every message a block sent on has been handled by the next one (the queues between the
         message blocks are empty)."""
-        s2p, ra, fec, dec = self.to_pdu.stats(), self.reassemble.stats(), self.fec.stats(), self.decode.stats()
-        return (ra["received"] >= s2p["packets"] and fec["received"] >= ra["chunks"]
+        s2p, tap, ra = self.to_pdu.stats(), self.tap.stats(), self.reassemble.stats()
+        fec, dec = self.fec.stats(), self.decode.stats()
+        return (tap["received"] >= s2p["packets"] and ra["received"] >= tap["frames"] and fec["received"] >= ra["chunks"]
                 and dec["received"] >= fec["decoded"] + fec["failed"] + fec["passed"])
 
     def settled(self, samples_in):

@@ -100,7 +100,7 @@ class tx_progress:
     """What a transmit chain (encoder -> chunk FEC -> PDU to Stream -> last stream block) has done
     with the images given to it, from counts kept by every stage: nothing is inferred from idle
     time. Mixed into codec_encoder and codec_ofdm_tx (self.encode, self.fec, self.to_stream,
-    self.ledger, self._last: the block whose output leaves the hier)."""
+    self.ledger, self._last: the block whose output leaves the hier; self.scheduler if any)."""
 
     def _link_ledger(self, cost):
         self.ledger = tx_ledger(cost)
@@ -117,7 +117,13 @@ class tx_progress:
         taken = out if taken is None else taken
         sent = self.ledger.advance(min(taken, out))
         refused = self.encode.errors()
-        chain_idle = (enc["received"] >= given and fec["received"] >= enc["chunks"]
+        sched = getattr(self, "scheduler", None)
+        if sched is None:
+            into_fec, sched_idle = enc["chunks"], True
+        else:  # the Slot Scheduler between encoder and FEC: what it released, once it holds nothing
+            st = sched.stats()
+            into_fec, sched_idle = st["chunks"], st["chunks_in"] >= enc["chunks"] and sched.held() == 0
+        chain_idle = (enc["received"] >= given and sched_idle and fec["received"] >= into_fec
                       and p2s["received"] >= fec["coded"] + fec["passed"] and self.to_stream.pending() == 0
                       and self._last_input_read() >= self.to_stream.nitems_written(0))
         done = chain_idle and out >= self.ledger.samples and taken >= out

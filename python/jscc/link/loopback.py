@@ -91,7 +91,8 @@ class codec_loopback(_loopback):
                  compute_ssim=True, threads=0, kn=0, mcs="qpsk-1/2", engine="auto"):
         gr.top_block.__init__(self, "jscc_codec_loopback")
         self.source = image_source(images)
-        self.encoder = codec_encoder(model, kn, mcs, threads, engine=engine)
+        # the simulated transmitter knows the channel's SNR (an SNR-adaptive codec encodes for it)
+        self.encoder = codec_encoder(model, kn, mcs, threads, engine=engine, snr_db=snr_db)
         if self.encoder.codec.kind == BYTES and channel != "awgn":
             raise ValueError(f"a digital scheme on the direct path needs --channel awgn (got {channel}); "
                              "use --phy ofdm for fading")
@@ -127,11 +128,12 @@ class codec_ofdm_loopback(_loopback):
 
     def __init__(self, images, model, channel="awgn", snr_db=10.0, seed=1, out_dir="", reference="",
                  compute_ssim=True, threads=0, params=None, equalizer="zf", clip_db=0.0, kn=0, mcs="qpsk-1/2",
-                 engine="auto", **impairments):
+                 engine="auto", policy=None, slot_symbols=12288, **impairments):
         gr.top_block.__init__(self, "jscc_codec_ofdm_loopback")
         p = params or OfdmParams()
         self.source = image_source(images)
-        self.tx = codec_ofdm_tx(model, p, clip_db=clip_db, threads=threads, kn=kn, mcs=mcs, engine=engine)
+        self.tx = codec_ofdm_tx(model, p, clip_db=clip_db, threads=threads, kn=kn, mcs=mcs, engine=engine,
+                                policy=policy, slot_symbols=slot_symbols, snr_db=snr_db)
         self.channel = channel_sim(channel, snr_db, fft_len=p.fft_len, seed=seed, **impairments)
         names = [os.path.basename(x) for x in self.source.paths]
         self.rx = codec_ofdm_rx(model, p, equalizer, names=names, threads=threads, engine=engine)
@@ -139,6 +141,8 @@ class codec_ofdm_loopback(_loopback):
         self.msg_connect(self.source, "out", self.tx, "in")
         self.connect(self.tx, self.channel, self.rx)
         self.msg_connect(self.rx, "out", self.sink, "in")
+        if self.tx.scheduler is not None:  # the receiver's SNR estimates are the transmitter's CSI
+            self.msg_connect(self.rx, "csi", self.tx, "csi")
         self.decode = self.rx.decode
         self.tail_slack = self.tx.gap
         self.channel_chain = list(self.channel.chain)
