@@ -554,3 +554,24 @@ def test_scheduled_transmitter_knows_when_it_is_done():
     assert len(results) == 2 and tb.complete() and tb.lost() == 0
     assert tb.tx.scheduler.stats()["chunks"] == 2 and tb.tx.scheduler.held() == 0
     assert secs < 20
+
+
+# --- Soak: images sent / received / lost and RSS, in a bounded run ----------------------------------
+
+def test_soak_reports_losses_and_memory(tmp_path):
+    """apps/soak.py (>= 5000 images in its default run; a few here): both PHY paths, every image
+    accounted, RSS at start / warm-up / end in the JSON; a lossy run and a memory limit it
+    exceeds each end with exit status 1."""
+    import json
+    rc, out, err = app_main("soak", "--count", "6", "--warmup", "2", "--json", tmp_path / "s.json")
+    assert rc == 0, out + err
+    rows = json.loads((tmp_path / "s.json").read_text())["results"]
+    assert [r["phy"] for r in rows] == ["direct", "ofdm"]
+    for r in rows:
+        assert r["sent"] == r["received"] == 6 and r["lost"] == 0 and r["warmup_reached"]
+        assert set(r["rss_mb"]) == {"start", "warmup", "end"} and r["rss_mb"]["end"] > 0
+    rc, out, err = app_main("soak", "--count", "2", "--phy", "ofdm", "--snr", "-30")
+    assert rc == 1 and "ofdm: 2 of 2 images lost" in err, out + err
+    rc, out, err = app_main("soak", "--count", "4", "--phy", "direct", "--warmup", "1", "--max-growth-mb", "0.0")
+    grew = float(out.split("MB at the end (")[1].split(" MB")[0])
+    assert (rc == 1 and "RSS grew" in err) if grew > 0 else rc == 0, out + err
