@@ -46,7 +46,8 @@ def img4():
 
 
 @pytest.mark.parametrize("name", ["image_sink", "image_view", "qam_mapper", "pdu_to_stream", "codec_decode_pdu",
-                                  "chunk_reassembler", "chunk_fec_decoder", "codec_encode_pdu"])
+                                  "chunk_reassembler", "chunk_fec_decoder", "codec_encode_pdu", "slot_scheduler",
+                                  "csi_tap"])
 def test_message_blocks_survive_bad_messages_and_count_them(name, tmp_path):
     """Every message block keeps serving after malformed input, and counts it (before the
     shared skeleton, non-integer ids, NaN ids, a huge frag_count or a non-string file name raised
@@ -79,6 +80,12 @@ def test_message_blocks_survive_bad_messages_and_count_them(name, tmp_path):
     elif name == "chunk_fec_decoder":
         blk, good, port = jscc.chunk_fec_decoder(1), raw_msg(sym, frame_type=0), "out"
         processed = lambda: blk.stats()["passed"]  # noqa: E731
+    elif name == "slot_scheduler":
+        blk, good, port = jscc.slot_scheduler("all"), raw_msg(sym, image_id=1, chunk=0, chunk_count=1), None
+        processed = lambda: blk.stats()["images"]  # noqa: E731
+    elif name == "csi_tap":
+        blk, good, port = jscc.csi_tap(), raw_msg(sym, image_id=1, snr_db=12.0), None
+        processed = lambda: blk.stats()["csi"]  # noqa: E731
     else:
         blk = jscc.codec_encode_pdu("deepjscc-kn6-awgn-10db")
         good, port = image_msg(np.zeros((8, 8, 3), np.uint8), image_id=2), "out"

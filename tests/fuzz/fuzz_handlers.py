@@ -43,12 +43,16 @@ def make_blocks():
          jscc.codec_decode_pdu(dj, threads=1, timeout=1.0), jscc.codec_decode_pdu("jpeg2000", timeout=1.0),
          jscc.chunk_fec_encoder("qpsk-1/2"), jscc.chunk_fec_decoder(1), jscc.chunk_reassembler(48, 1.0),
          jscc.chunk_reassembler(3072, 1.0, names=["a.png", "b.png"], model_id=1), jscc.qam_mapper(4),
-         jscc.pdu_to_stream(), jscc.image_sink("", "", False), jscc.image_view()]
+         jscc.pdu_to_stream(), jscc.image_sink("", "", False), jscc.image_view(),
+         jscc.codec_decode_pdu("jpeg2000", timeout=1.0, refine=True), jscc.slot_scheduler("groups:2"),
+         jscc.csi_tap()]
     return b
 
 
 BLOCKS = make_blocks()
-PORTS = ["pdus" if isinstance(x, jscc.pdu_to_stream) else "in" for x in BLOCKS]
+# every input port of each block (a raw port such as "snr" or "csi" takes any PMT)
+PORTS = [("pdus",) if isinstance(x, jscc.pdu_to_stream) else ("in", "csi") if isinstance(x, jscc.slot_scheduler)
+         else ("in", "snr") if isinstance(x, jscc.codec_encode_pdu) else ("in",) for x in BLOCKS]
 
 # the C++ message blocks: the same messages, through a running flowgraph (their handlers run on
 # GNU Radio's message threads)
@@ -139,8 +143,14 @@ def TestOneInput(buf):
         POSTED[0] += 1
         return
     blk = BLOCKS[i]
+    port = PORTS[i][fdp.ConsumeIntInRange(0, len(PORTS[i]) - 1)]
+    if port in getattr(blk, "raw_ports", ()) and fdp.ConsumeBool():  # a bare number or dict, as CSI comes
+        v = value(fdp)
+        msg = v if isinstance(v, pmt.pmt_base) else pmt.to_pmt(v)
+        if fdp.ConsumeBool():
+            msg = pmt.dict_add(pmt.make_dict(), pmt.intern(M.SNR_DB), msg)
     before = blk.stat("errors")
-    blk._guard(PORTS[i], msg)
+    blk._guard(port, msg)
     if blk.stat("errors") != before:
         raise RuntimeError(f"{blk.name()}: an unexpected exception in the handler (see the log above)")
     # partial work held by the pending blocks, given up now and then (the timeout watcher's path)
@@ -151,6 +161,11 @@ def TestOneInput(buf):
     if isinstance(blk, jscc.pdu_to_stream):
         with blk._cond:
             blk._queue.clear()  # nothing drains it here
+    if isinstance(blk, jscc.slot_scheduler):
+        with blk._lock:  # its slot loop is not running here: whole images would pile up
+            blk._queue.clear()
+            if len(blk._images) > 64:
+                blk._images.clear()
 
 
 def checkpoint():
