@@ -12,6 +12,8 @@ python/jscc/link/slots.py says exactly what is simulated; docs/progressive.md de
       --images ../shared/data/kodak --json out/fading.json --plot out/fading.png
 
 Schemes: a multi-chunk codec (progressive-hyperprior) is scheduled chunk by chunk with --policy;
+one whose decoder takes any bytes (progressive-vq) goes uncoded (Gray QAM, no LDPC, no CRC: bit
+errors reach its decoder) unless named "<codec>-ldpc"; "<codec>-uncoded" asks for that explicitly;
 "<codec>-adaptive" / "<codec>-ldpc" sends an image codec (webp, jpeg2000, jpeg, ...) as one chunk
 at the highest quality that fits what the channel promises over --deadline slots; a Deep JSCC
 model sends its symbols as they are (fading only).
@@ -47,11 +49,11 @@ def fraction(text):
 
 
 def load_scheme(name, threads, deadline):
-    base = name
-    for suffix in ("-adaptive", "-ldpc"):
+    base, uncoded = name, None
+    for suffix, u in (("-adaptive", None), ("-ldpc", False), ("-uncoded", True)):
         if name.endswith(suffix):
-            base = name[: -len(suffix)]
-    s = slots.scheme_for(codecs.load(base, threads=threads), deadline)
+            base, uncoded = name[: -len(suffix)], u
+    s = slots.scheme_for(codecs.load(base, threads=threads), deadline, uncoded)
     s.name = name
     return s
 

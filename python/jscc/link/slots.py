@@ -17,19 +17,24 @@ Schemes: "progressive" (a multi-chunk byte codec: chunk sizes from the real enco
 from really decoding what arrived), "oneshot" (an image codec sent as one chunk at the highest
 quality that fits what the channel promises over `deadline` slots; adaptive WebP, JPEG 2000 +
 LDPC: delivered only if every byte arrives; when not even the lowest quality fits, the image is
-skipped and the slot stays idle: the paper's failure at very low SNR), "analog" (Deep JSCC).
+skipped and the slot stays idle: the paper's failure at very low SNR), "analog" (Deep JSCC),
+"uncoded" (a multi-chunk byte codec whose decoder takes any bytes, progressive-vq: its chunks go
+as Gray QAM without LDPC or CRC; per slot the densest modulation whose BER at the CSI's SNR
+minus `margin_db` is below `UNCODED_BER`; every symbol is really mapped, faded, given noise
+at its slot's SNR and hard-decided, and the received bytes, bit errors and all, are decoded).
 """
 import dataclasses
 
 import numpy as np
 
 from ..codecs.base import BYTES
-from ..coding import chain, fer, ldpc, mcs as mcs_table
+from ..coding import chain, fer, ldpc, mcs as mcs_table, qam
 from ..imageio import load_rgb
 from ..metrics import psnr
 from .scheduler import Job, Policy, schedule
 
 ROBUST = mcs_table.parse("bpsk-1/3")
+UNCODED_BER = 1e-3  # the uncoded scheme's modulation choice: expected BER at most this
 
 
 @dataclasses.dataclass
@@ -87,6 +92,30 @@ class Progressive:
         return self._q[key]
 
 
+class Uncoded(Progressive):
+    """A multi-chunk byte codec sent without FEC or CRC (progressive-vq): every chunk arrives, with
+    whatever bit errors its slots gave it, and is decoded as it came."""
+
+    def __init__(self, codec):
+        super().__init__(codec)
+        self.name = f"{codec.name}-uncoded"
+
+    def received(self, path, flipped):
+        """Decode chunks {index: uint8 bytes as received} -> (psnr, decodable)."""
+        img, chunks = self._enc[path]
+        out = self.codec.decode({i: dataclasses.replace(chunks[i], data=d) for i, d in flipped.items()},
+                                *img.shape[:2])
+        return psnr(img, out.image), not out.info.get("failed")
+
+
+def _uncoded_mcs(snr_db, margin_db):
+    """The densest Gray QAM whose BER at snr_db - margin_db is at most UNCODED_BER (BPSK otherwise)."""
+    for bps, name in ((6, "64qam"), (4, "16qam"), (2, "qpsk")):
+        if qam.uncoded_ber(snr_db - margin_db, bps) <= UNCODED_BER:
+            return mcs_table.parse(f"{name}-uncoded")
+    return mcs_table.parse("bpsk-uncoded")
+
+
 class OneShot:
     """An image codec as one chunk, rate-controlled to what the channel promises."""
 
@@ -123,7 +152,15 @@ class Analog:
         return self._x[path]
 
 
-def scheme_for(codec, deadline=4):
+def scheme_for(codec, deadline=4, uncoded=None):
+    """The scheme a codec runs as. uncoded: its chunks without FEC; None: so when the codec
+    decodes any bytes (codec.bit_error_tolerant, progressive-vq), else coded."""
+    if uncoded is None:
+        uncoded = bool(getattr(codec, "bit_error_tolerant", False))
+    if uncoded:
+        if codec.kind != BYTES or codec.max_chunks(512, 768) < 2:
+            raise ValueError(f"{codec.name}: only a multi-chunk byte codec is sent uncoded")
+        return Uncoded(codec)
     if codec.kind == BYTES and codec.max_chunks(512, 768) > 1:
         return Progressive(codec)
     if codec.kind == BYTES:
@@ -180,6 +217,11 @@ def simulate(scheme, paths, states, policy=None, margin_db=1.0, rng=None, slot_s
         def cost(n_bytes, t=t):
             if isinstance(scheme, Analog):
                 return n_bytes // 8, None
+            if isinstance(scheme, Uncoded):  # the bytes alone: no CRC, no code
+                if not fading:
+                    return 8 * n_bytes, None
+                m = _uncoded_mcs(states.csi_db[t], margin_db)
+                return -(-8 * n_bytes // m.bits_per_symbol), m.name
             if not fading:
                 return 8 * (n_bytes + chain.OVERHEAD), None
             m = _mcs(states, t, margin_db)
@@ -231,6 +273,19 @@ def _deliver(scheme, job, log, states, rng):
         out = scheme.codec.decode_symbols(y, *img.shape[:2])
         rec.update(delivered=True, psnr_db=psnr(img, out), chunks_ok=1)
         return rec
+    if isinstance(scheme, Uncoded):
+        img, chunks = scheme._enc[path]
+        flipped, errors = {}, 0
+        for c in range(job.plan):
+            parts = [(t, units) for t, ch, first, units in log if ch == c]
+            data = chunks[c].data
+            if fading:
+                data = _uncoded_link(data, job.meta[c], parts, states, rng)
+                errors += int(np.unpackbits(data ^ chunks[c].data).sum())
+            flipped[c] = data
+        q, decodable = scheme.received(path, flipped)
+        rec.update(delivered=decodable, psnr_db=q if decodable else None, chunks_ok=len(flipped), bit_errors=errors)
+        return rec
     ok = []
     for c in range(job.plan):
         parts = [(t, first, units) for t, ch, first, units in log if ch == c]
@@ -246,6 +301,18 @@ def _deliver(scheme, job, log, states, rng):
         rec.update(delivered=got, psnr_db=scheme.quality(path, img, chunk) if got else None,
                    n_bytes=chunk.data.size if chunk is not None else 0, skipped=chunk is None)
     return rec
+
+
+def _uncoded_link(data, mcs_name, parts, states, rng):
+    """A chunk's bytes through Gray QAM, each symbol faded and noised at the SNR of the slot it
+    went out in (coherent, zero-forcing: noise variance 1 / slot SNR), hard decisions -> bytes."""
+    bps = mcs_table.parse(mcs_name).bits_per_symbol
+    x, n_bits = qam.bytes_to_symbols(data.tobytes(), bps)
+    snr = np.concatenate([np.full(int(round(u)), states.snr_db[t]) for t, u in parts] or [np.zeros(0)])
+    snr = np.resize(snr, x.size) if snr.size else np.full(x.size, states.snr_db[parts[-1][0]] if parts else 0.0)
+    sigma = np.sqrt(10 ** (-snr / 10) / 2)
+    y = x + sigma * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
+    return np.packbits(qam.qam_hard(y, bps)[:n_bits])
 
 
 def _chunk_survives(parts, mcs_name, states, rng):
