@@ -305,3 +305,31 @@ def test_train_export_evaluate_commands(tmp_path, kodim23):
     assert all(x["ms_ssim"] is not None for x in res)
     r = run_app("evaluate.py", "--model", tmp_path / "models" / "t", "--ber", "0", "--fec", "ldpc", "--images", data)
     assert r.returncode != 0 and "--fec none" in r.stderr
+
+
+def test_generic_blocks_carry_it_coded_and_with_flipped_bytes(tiny, codec, img):
+    """Codec Encode/Decode (PDU) take the model as any other: all stages through chunk FEC, and
+    stage PDUs with flipped bits straight into the decoder (an uncoded link) decode as the model
+    level does."""
+    import pmt
+    from conftest import run_msgs
+    from gnuradio import jscc
+    from gnuradio.jscc import meta as M
+    from gnuradio.jscc.pmtio import to_numpy, to_pmt
+    msg = M.image_pdu(img, M.with_entries(pmt.make_dict(), image_id=5))
+    enc = jscc.codec_encode_pdu(tiny[0], 0, "qpsk-1/2", threads=1, engine="onnxruntime")
+    fec_tx, fec_rx = jscc.chunk_fec_encoder("qpsk-1/2"), jscc.chunk_fec_decoder(1)
+    dec = jscc.codec_decode_pdu(tiny[0], threads=1, engine="onnxruntime")
+    sym = run_msgs([enc, fec_tx], [msg], S)
+    assert len(sym) == S
+    got = run_msgs([fec_rx, dec], [pmt.cons(M.with_entries(pmt.car(p), snr_db=30.0), pmt.cdr(p)) for p in sym], 1)
+    _, d, out = M.pdu_image(got[0])
+    assert d["chunks_received"] == S and not d["decode_failed"]
+    assert np.array_equal(out, codec.decode(_all(codec.encode(img)), *img.shape[:2]).image)
+    chunks = run_msgs(jscc.codec_encode_pdu(tiny[0], threads=1, engine="onnxruntime"), [msg], S)
+    rng = np.random.default_rng(0)
+    flipped = [pmt.cons(pmt.car(p), to_pmt(evaluation.flip_bits(to_numpy(pmt.cdr(p)), 1e-2, rng))) for p in chunks]
+    got = run_msgs(jscc.codec_decode_pdu(tiny[0], threads=1, engine="onnxruntime"), flipped, 1)
+    _, d, out = M.pdu_image(got[0])
+    want = codec.decode({i: Chunk(i, BYTES, to_numpy(pmt.cdr(p))) for i, p in enumerate(flipped)}, *img.shape[:2])
+    assert not d["decode_failed"] and np.array_equal(out, want.image)

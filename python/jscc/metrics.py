@@ -43,8 +43,8 @@ def _ssim_parts(x, y):
 def ms_ssim(ref, img):
     """MS-SSIM (Wang et al. 2003: 5 scales, 2x2 mean downsampling, the published weights), per
     colour channel then averaged; negative contrast terms are clipped to 0 (as common
-    implementations do) so the product stays real. Images smaller than 16 px a side have
-    fewer than 5 meaningful scales: the filter then reflects at the borders."""
+    implementations do) so the product stays real. An image too small to halve 4 times gives
+    its smallest scale the remaining weights."""
     x, y = np.asarray(ref, np.float64), np.asarray(img, np.float64)
     if x.shape != y.shape:
         raise ValueError(f"shape mismatch {x.shape} vs {y.shape}")
