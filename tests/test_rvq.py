@@ -271,7 +271,8 @@ def test_slot_simulator_scheme(codec, tmp_path, img):
     states = slots.States.fading(3.0, 40, 10, 0.01, 4000, rng)
     recs, summary = slots.simulate(uncoded, paths, states, rng=rng, max_images=3)
     assert summary["images_completed"] >= 3 and all(r["delivered"] and r["psnr_db"] > 5 for r in recs)
-    assert any(r["bit_errors"] > 0 for r in recs)
+    assert any(r["bit_errors"] > 0 for r in recs) and all(0 < r["ms_ssim"] <= 1 for r in recs)
+    assert summary["mean_ms_ssim"] == pytest.approx(np.mean([r["ms_ssim"] for r in recs]))
     hi = slots.simulate(uncoded, paths, slots.States.fading(30.0, 40, 10, 0.01, 4000, rng), rng=rng, max_images=3)[1]
     assert hi["mean_psnr_db"] > summary["mean_psnr_db"]
 
@@ -333,3 +334,33 @@ def test_generic_blocks_carry_it_coded_and_with_flipped_bytes(tiny, codec, img):
     _, d, out = M.pdu_image(got[0])
     want = codec.decode({i: Chunk(i, BYTES, to_numpy(pmt.cdr(p))) for i, p in enumerate(flipped)}, *img.shape[:2])
     assert not d["decode_failed"] and np.array_equal(out, want.image)
+
+
+def test_progressive_eval_names_uncoded_and_coded(tiny, tmp_path, img):
+    from PIL import Image
+    (tmp_path / "im").mkdir()
+    Image.fromarray(img).save(tmp_path / "im" / "a.png")
+    out = tmp_path / "f.json"
+    r = run_app("progressive_eval.py", "--channel", "rayleigh", "--snr", "5", "--slots", "30", "--slot-symbols", "4000",
+                "--models", f"{tiny[0]},{tiny[0]}-ldpc", "--images", tmp_path / "im", "--json", out, timeout=300)
+    assert r.returncode == 0, r.stderr
+    res = json.loads(out.read_text())["schemes"]
+    assert set(res) == {tiny[0], f"{tiny[0]}-ldpc"}
+    un, coded = res[tiny[0]][0], res[f"{tiny[0]}-ldpc"][0]
+    assert un["images_completed"] > 0 and un["mean_ms_ssim"] is not None and "mean_ms_ssim" in coded
+
+
+@pytest.mark.parametrize("bps", [1, 2, 4, 6])
+def test_qam_hard_decisions_and_uncoded_ber(bps):
+    """The uncoded link's pieces: hard decisions invert the Gray mapping, and the measured BER at
+    an SNR matches the formula the scheme picks its modulation with."""
+    from gnuradio.jscc.coding import qam
+    rng = np.random.default_rng(bps)
+    bits = rng.integers(0, 2, 6 * 40000).astype(np.uint8)
+    x = qam.qam_map(bits, bps)
+    assert np.array_equal(qam.qam_hard(x, bps), bits)
+    snr_db = {1: 5.0, 2: 8.0, 4: 14.0, 6: 20.0}[bps]
+    s2 = 10 ** (-snr_db / 10)
+    y = x + np.sqrt(s2 / 2) * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
+    measured = float((qam.qam_hard(y, bps) != bits).mean())
+    assert measured == pytest.approx(float(qam.uncoded_ber(snr_db, bps)), rel=0.15)

@@ -30,7 +30,7 @@ import numpy as np
 from ..codecs.base import BYTES
 from ..coding import chain, fer, ldpc, mcs as mcs_table, qam
 from ..imageio import load_rgb
-from ..metrics import psnr
+from ..metrics import ms_ssim, psnr
 from .scheduler import Job, Policy, schedule
 
 ROBUST = mcs_table.parse("bpsk-1/3")
@@ -72,7 +72,7 @@ class Progressive:
 
     def __init__(self, codec):
         self.codec, self.name = codec, codec.name
-        self._enc, self._q = {}, {}
+        self._enc, self._q, self._ms = {}, {}, {}
 
     def prepare(self, path):
         if path not in self._enc:
@@ -101,11 +101,11 @@ class Uncoded(Progressive):
         self.name = f"{codec.name}-uncoded"
 
     def received(self, path, flipped):
-        """Decode chunks {index: uint8 bytes as received} -> (psnr, decodable)."""
+        """Decode chunks {index: uint8 bytes as received} -> (psnr, decodable, ms_ssim)."""
         img, chunks = self._enc[path]
         out = self.codec.decode({i: dataclasses.replace(chunks[i], data=d) for i, d in flipped.items()},
                                 *img.shape[:2])
-        return psnr(img, out.image), not out.info.get("failed")
+        return psnr(img, out.image), not out.info.get("failed"), ms_ssim(img, out.image)
 
 
 def _uncoded_mcs(snr_db, margin_db):
@@ -114,6 +114,16 @@ def _uncoded_mcs(snr_db, margin_db):
         if qam.uncoded_ber(snr_db - margin_db, bps) <= UNCODED_BER:
             return mcs_table.parse(f"{name}-uncoded")
     return mcs_table.parse("bpsk-uncoded")
+
+
+def _ms_ssim_of(scheme, path, arrived):
+    """MS-SSIM of what a progressive scheme decodes from `arrived`, cached (only delivered images
+    need it: a separate cache from the PSNRs the scheduler asks for every prefix)."""
+    key = (path, arrived)
+    if key not in scheme._ms:
+        img, chunks = scheme._enc[path]
+        scheme._ms[key] = ms_ssim(img, scheme.codec.decode({i: chunks[i] for i in arrived}, *img.shape[:2]).image)
+    return scheme._ms[key]
 
 
 class OneShot:
@@ -135,6 +145,12 @@ class OneShot:
         key = (path, chunk.data.size)
         if key not in self._q:
             self._q[key] = psnr(img, self.codec.decode({0: chunk}, *img.shape[:2]).image)
+        return self._q[key]
+
+    def ms_ssim(self, path, img, chunk):
+        key = (path, chunk.data.size, "ms")
+        if key not in self._q:
+            self._q[key] = ms_ssim(img, self.codec.decode({0: chunk}, *img.shape[:2]).image)
         return self._q[key]
 
 
@@ -170,7 +186,7 @@ def scheme_for(codec, deadline=4, uncoded=None):
 
 def simulate(scheme, paths, states, policy=None, margin_db=1.0, rng=None, slot_s=0.01, max_images=None):
     """Run the slots; returns (per-image records, summary). Records: image, start, end, waiting,
-    delivered, psnr_db, chunks_planned, chunks_ok, mcs."""
+    delivered, psnr_db, ms_ssim, chunks_planned, chunks_ok, mcs (uncoded: bit_errors)."""
     policy = policy or Policy()
     rng = rng or np.random.default_rng(0)
     n_slots = states.budget.size
@@ -271,7 +287,7 @@ def _deliver(scheme, job, log, states, rng):
                 y[seg] = x[seg] + noise / np.sqrt(max(g, 1e-12))
                 pos += n
         out = scheme.codec.decode_symbols(y, *img.shape[:2])
-        rec.update(delivered=True, psnr_db=psnr(img, out), chunks_ok=1)
+        rec.update(delivered=True, psnr_db=psnr(img, out), ms_ssim=ms_ssim(img, out), chunks_ok=1)
         return rec
     if isinstance(scheme, Uncoded):
         img, chunks = scheme._enc[path]
@@ -283,8 +299,9 @@ def _deliver(scheme, job, log, states, rng):
                 data = _uncoded_link(data, job.meta[c], parts, states, rng)
                 errors += int(np.unpackbits(data ^ chunks[c].data).sum())
             flipped[c] = data
-        q, decodable = scheme.received(path, flipped)
-        rec.update(delivered=decodable, psnr_db=q if decodable else None, chunks_ok=len(flipped), bit_errors=errors)
+        q, decodable, ms = scheme.received(path, flipped)
+        rec.update(delivered=decodable, psnr_db=q if decodable else None, ms_ssim=ms if decodable else None,
+                   chunks_ok=len(flipped), bit_errors=errors)
         return rec
     ok = []
     for c in range(job.plan):
@@ -294,11 +311,13 @@ def _deliver(scheme, job, log, states, rng):
     rec["chunks_ok"] = len(arrived)
     if isinstance(scheme, Progressive):
         q, decodable = scheme.quality(path, arrived)
-        rec.update(delivered=decodable, psnr_db=q if decodable else None)
+        rec.update(delivered=decodable, psnr_db=q if decodable else None,
+                   ms_ssim=_ms_ssim_of(scheme, path, arrived) if decodable else None)
     else:
         img, chunk = job.payload
         got = chunk is not None and bool(ok) and ok[0]
         rec.update(delivered=got, psnr_db=scheme.quality(path, img, chunk) if got else None,
+                   ms_ssim=scheme.ms_ssim(path, img, chunk) if got else None,
                    n_bytes=chunk.data.size if chunk is not None else 0, skipped=chunk is None)
     return rec
 
@@ -350,6 +369,7 @@ def summarise(records, n_slots, slot_s, used, paths):
     pct = lambda q: float(np.percentile(w, q)) if w.size else None  # noqa: E731
     return dict(images_completed=len(done), images_attempted=len(records),
                 mean_psnr_db=float(np.mean([r["psnr_db"] for r in done])) if done else None,
+                mean_ms_ssim=float(np.mean([r["ms_ssim"] for r in done])) if done else None,
                 throughput_px_per_s=px / (n_slots * slot_s), slots=n_slots, slot_s=slot_s,
                 waiting_slots_mean=float(w.mean()) if w.size else None, waiting_slots_p50=pct(50),
                 waiting_slots_p99=pct(99), waiting_slots_p999=pct(99.9),
