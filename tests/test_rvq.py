@@ -364,3 +364,36 @@ def test_qam_hard_decisions_and_uncoded_ber(bps):
     y = x + np.sqrt(s2 / 2) * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
     measured = float((qam.qam_hard(y, bps) != bits).mean())
     assert measured == pytest.approx(float(qam.uncoded_ber(snr_db, bps)), rel=0.15)
+
+
+def test_codec_decoder_keeps_damaged_chunks_for_this_codec(tiny, codec, img):
+    """Over a noisy uncoded link (qpsk-uncoded: CRC, no LDPC) the Chunk FEC Decoder of a
+    progressive-vq receiver passes chunks whose CRC failed on with their bit errors (chunk_damaged),
+    (QPSK at 6 dB: BER ~2e-2) and the image decodes from them; for other codecs such chunks stay lost."""
+    import pmt
+    from conftest import run_msgs
+    from gnuradio import jscc
+    from gnuradio.jscc import meta as M
+    from gnuradio.jscc.pmtio import to_numpy, to_pmt
+    msg = M.image_pdu(img, M.with_entries(pmt.make_dict(), image_id=1))
+    sym = run_msgs([jscc.codec_encode_pdu(tiny[0], 0, "qpsk-uncoded", threads=1, engine="onnxruntime"),
+                    jscc.chunk_fec_encoder()], [msg], S)  # the chunks' own mcs entry wins
+    assert all(M.to_dict(pmt.car(p))["mcs"] == "qpsk-uncoded" for p in sym)
+    rng = np.random.default_rng(0)
+    noisy = []
+    for p in sym:
+        x = to_numpy(pmt.cdr(p))
+        y = (x + 0.35 * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))).astype(np.complex64)
+        noisy.append(pmt.cons(M.with_entries(pmt.car(p), snr_db=float(10 * np.log10(1 / 0.245))), to_pmt(y)))
+    kept = jscc.chunk_fec_decoder(1, keep_damaged=True)
+    out = run_msgs(kept, noisy, S)
+    assert kept.stats()["damaged"] == S, kept.stats()
+    dec = jscc.codec_decode_pdu(tiny[0], threads=1, engine="onnxruntime")
+    got = run_msgs(dec, out, 1)
+    _, d, image = M.pdu_image(got[0])
+    assert d["chunks_damaged"] == S and d["chunks_failed"] == 0 and not d["decode_failed"]
+    assert psnr(img, image) > psnr(img, codec.decode({}, *img.shape[:2]).image)
+    dropped = jscc.chunk_fec_decoder(1)
+    assert all(M.to_dict(pmt.car(p)).get("chunk_failed") for p in run_msgs(dropped, noisy, S))
+    assert jscc.codec_decoder(tiny[0], threads=1, engine="onnxruntime").fec.keep_damaged
+    assert not jscc.codec_decoder("jpeg").fec.keep_damaged
