@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Train the progressive residual-VQ autoencoder (python/jscc/training/rvq.py), resumable.
 
-Loss: MSE ([0, 1] scale) + commitment (0.25). Every batch decodes a random prefix of stages
+Loss: MSE ([0, 1] scale) + commitment (0.25), plus with --gan-weight W a patch-adversarial
+hinge term (a small spectral-norm PatchGAN, trained beside the codec from --gan-start on; its
+state in <out>/discriminator.pt). Every batch decodes a random prefix of stages
 (quantizer dropout); half the examples see their indices' bits flipped at a BER drawn
 log-uniformly in [1e-4, --ber-max]. The codebooks are put in Hamming-aware order at every
 validation (and at export). Adam, cosine learning rate, gradient norm clipped. Trains on
@@ -25,7 +27,7 @@ from tqdm import tqdm
 
 from gnuradio.jscc.training import rvq
 from gnuradio.jscc.training.data import center_crops
-from gnuradio.jscc.training.loop import Run, lr_at, record
+from gnuradio.jscc.training.loop import Run, lr_at, record, save_atomic
 
 VAL_CROP = 256
 VAL_BERS = (1e-3, 1e-2)
@@ -48,6 +50,8 @@ def main(argv=None):
     ap.add_argument("--stages", type=int, default=rvq.STAGES)
     ap.add_argument("--ber-max", type=float, default=rvq.BER_MAX, help="largest training BER on the indices (0: none)")
     ap.add_argument("--ber-fraction", type=float, default=rvq.BER_FRACTION, help="share of examples with bit flips")
+    ap.add_argument("--gan-weight", type=float, default=0.0, help="weight of the patch-adversarial term (0: off)")
+    ap.add_argument("--gan-start", type=int, default=10000, help="step from which the adversarial term is on")
     ap.add_argument("--lr", type=float, default=2e-4)
     ap.add_argument("--lr-min", type=float, default=1e-5)
     ap.add_argument("--clip", type=float, default=1.0, help="gradient norm clip")
@@ -76,6 +80,15 @@ def main(argv=None):
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, wall, net = run.start(model, opt, a.init_from)
     meta = run.write_meta(a, argv)
+    disc = d_opt = None
+    disc_path = os.path.join(a.out, "discriminator.pt")
+    if a.gan_weight > 0:
+        disc = rvq.PatchDiscriminator().to(a.device)
+        d_opt = torch.optim.Adam(disc.parameters(), lr=a.lr, betas=(0.5, 0.9))
+        if os.path.exists(disc_path) and step:
+            ck = torch.load(disc_path, map_location=a.device, weights_only=False)
+            disc.load_state_dict(ck["disc"])
+            d_opt.load_state_dict(ck["opt"])
     val_gen = torch.Generator(device=a.device)
 
     @torch.no_grad()
@@ -108,12 +121,18 @@ def main(argv=None):
             g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
         x = torch.from_numpy(run.sampler.batch(a.batch // run.world)).float().to(a.device)
         ber = rvq.training_ber(x.shape[0], run.rng, a.ber_max, a.ber_fraction)
+        use_gan = disc is not None and step >= a.gan_start
         with torch.autocast(run.amp_device, dtype=torch.bfloat16, enabled=a.bf16):
-            loss, mse = rvq.loss_fn(model, x, None if ber is None else ber.to(a.device), net)
+            loss, mse, d_loss = rvq.loss_fn(model, x, None if ber is None else ber.to(a.device), net,
+                                            disc if use_gan else None, a.gan_weight)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), a.clip)
         opt.step()
+        if use_gan:  # the discriminator's own step; the codec's backward left gradients on it
+            d_opt.zero_grad()
+            d_loss.backward()
+            d_opt.step()
         step += 1
         wall += time.time() - t0
         cur = np.array([loss.item(), mse.item()])
@@ -131,6 +150,8 @@ def main(argv=None):
             record(log, val_csv, rec, {"val_prefixes": [round(float(p), 3) for p in per]})
             tqdm.write(json.dumps(rec))
         if step % a.ckpt_every == 0 or step == a.steps:  # after validation: the saved codebooks are ordered
+            if disc is not None and run.main:
+                save_atomic({"disc": disc.state_dict(), "opt": d_opt.state_dict(), "step": step}, disc_path)
             run.save(model, opt, step, wall, meta)
     bar.close()
     if run.main:

@@ -39,7 +39,7 @@ def trained(kodim23):
     rng = np.random.default_rng(0)
     losses = []
     for _ in range(150):
-        loss, _ = rvq.loss_fn(model, _crops(kodim23, rng, 8), rvq.training_ber(8, rng))
+        loss, _, _ = rvq.loss_fn(model, _crops(kodim23, rng, 8), rvq.training_ber(8, rng))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -72,6 +72,20 @@ def _all(chunks):
 def test_training_lowers_the_loss(trained):
     _, losses = trained
     assert np.mean(losses[-20:]) < 0.7 * np.mean(losses[:20]), losses
+
+
+def test_adversarial_term_trains_both_sides(kodim23):
+    torch.manual_seed(0)
+    model, disc = rvq.ProgressiveRVQ(8, 4, 16, 2, kmeans_init=False), rvq.PatchDiscriminator(8)
+    x = _crops(kodim23, np.random.default_rng(0), 2)
+    plain, _, none = rvq.loss_fn(model, x)
+    loss, _, d_loss = rvq.loss_fn(model, x, disc=disc, gan_weight=0.5)
+    assert none is None and d_loss.item() > 0
+    loss.backward()
+    assert model.decoder.net[-1].weight.grad.abs().sum() > 0
+    disc.zero_grad()
+    d_loss.backward()
+    assert all(p.grad is not None for p in disc.parameters())
 
 
 def test_flip_bits_rate_and_dropped_stages():
@@ -285,13 +299,15 @@ def test_train_export_evaluate_commands(tmp_path, kodim23):
         Image.fromarray(kodim23[:, 256 * i:256 * i + 256]).save(data / f"img{i}.png")
     run = tmp_path / "run"
     args = ["--data", data, "--out", run, "--channels", "8", "--latent-dim", "4", "--codebook", "16", "--stages", "2",
-            "--batch", "2", "--crop", "64", "--val-every", "2", "--ckpt-every", "2", "--threads", "1"]
+            "--batch", "2", "--crop", "64", "--val-every", "2", "--ckpt-every", "2", "--threads", "1",
+            "--gan-weight", "0.1", "--gan-start", "1"]
     r = run_app("train_rvq.py", *args, "--steps", "2", timeout=300)
     assert r.returncode == 0, r.stderr
     r = run_app("train_rvq.py", *args, "--steps", "4", timeout=300)
     assert r.returncode == 0 and "resumed at step 2" in r.stdout, r.stdout + r.stderr
     log = [json.loads(line) for line in (run / "train.log").read_text().splitlines()]
     assert [x["step"] for x in log] == [2, 4] and len(log[-1]["val_prefixes"]) == 2 and (run / "val.png").is_file()
+    assert torch.load(run / "discriminator.pt", weights_only=False)["step"] == 4
     assert {"val_psnr_ber0.001", "val_psnr_ber0.01", "stage1_perplexity"} <= set(log[-1])
     r = run_app("export_rvq.py", "--run", run, "--name", "t", "--models", tmp_path / "models", timeout=300)
     assert r.returncode == 0, r.stderr

@@ -17,6 +17,9 @@ bits flipped independently at a BER drawn log-uniformly up to ber_max before the
 them (the decoder learns what flipped codewords look like), and the codebooks are kept in a
 Hamming-aware order (hamming_order: index bit k splits the codewords along one direction, so a
 flipped bit moves the codeword along that direction instead of to a random one).
+
+Loss: MSE + commitment; optionally a patch-adversarial hinge term (PatchDiscriminator, off by
+default: apps/train_rvq.py --gan-weight).
 """
 import numpy as np
 import torch
@@ -146,11 +149,40 @@ def training_ber(batch, rng, ber_max=BER_MAX, fraction=BER_FRACTION):
     return torch.from_numpy(ber.astype(np.float32))
 
 
-def loss_fn(model, x, ber=None, net=None):
-    """-> (loss, mse on 0..255): MSE on [0, 1] + commitment."""
+def loss_fn(model, x, ber=None, net=None, disc=None, gan_weight=0.0):
+    """-> (loss, mse on 0..255, discriminator loss or None): MSE on [0, 1] + commitment, plus
+    gan_weight x the hinge generator term when a discriminator is given."""
     x_hat, commit, _ = (net or model)(x, ber)
     mse = F.mse_loss(x_hat.float(), x)
-    return mse / 255.0 ** 2 + commit, mse
+    loss = mse / 255.0 ** 2 + commit
+    if disc is None:
+        return loss, mse, None
+    g, d = adversarial_losses(disc, x, x_hat.float().clamp(0, 255))
+    return loss + gan_weight * g, mse, d
+
+
+# --- optional patch-adversarial term --------------------------------------------------------------
+class PatchDiscriminator(nn.Module):
+    """A small PatchGAN (Isola et al. 2017): conv4x4/2 64, 128, 256 with LeakyReLU, then conv4x4/1
+    to one logit per ~46x46 patch. Spectral norm keeps it from overpowering the codec early."""
+
+    def __init__(self, ch=64):
+        super().__init__()
+        sn = nn.utils.parametrizations.spectral_norm
+        self.net = nn.Sequential(sn(nn.Conv2d(3, ch, 4, 2, 1)), nn.LeakyReLU(0.2),
+                                 sn(nn.Conv2d(ch, 2 * ch, 4, 2, 1)), nn.LeakyReLU(0.2),
+                                 sn(nn.Conv2d(2 * ch, 4 * ch, 4, 2, 1)), nn.LeakyReLU(0.2),
+                                 sn(nn.Conv2d(4 * ch, 1, 4, 1, 1)))
+
+    def forward(self, x255):
+        return self.net(x255 / 127.5 - 1.0)
+
+
+def adversarial_losses(disc, x, x_hat):
+    """Hinge losses: (generator term for the codec, discriminator loss on detached x_hat)."""
+    g = -disc(x_hat).mean()
+    d = F.relu(1 - disc(x)).mean() + F.relu(1 + disc(x_hat.detach())).mean()
+    return g, d
 
 
 # --- Hamming-aware index assignment ---------------------------------------------------------------
