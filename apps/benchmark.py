@@ -25,8 +25,8 @@ import time
 
 import numpy as np
 
-from gnuradio.jscc import engines
-from gnuradio.jscc.codecs import DeepJSCC
+from gnuradio.jscc import codecs, engines
+from gnuradio.jscc.codecs.base import SYMBOLS
 from gnuradio.jscc.imageio import list_images, load_rgb
 from gnuradio.jscc.link.loopback import codec_loopback
 from gnuradio.jscc.metrics import psnr
@@ -48,27 +48,6 @@ def time_per_image(fns, images, passes):
                 if p:  # pass 0 is the warm-up
                     t.append((time.perf_counter() - t0) * 1000)
     return [float(np.median(t)) for t in times]
-
-
-def graph_gmac(path, height, width):
-    """Multiply-accumulates of every Conv in an ONNX graph for one input of height x width."""
-    import onnx
-    m = onnx.load(path)
-    inp = m.graph.input[0].type.tensor_type.shape.dim
-    for d, v in zip(inp, (1, inp[1].dim_value, height, width)):
-        d.Clear()
-        d.dim_value = v
-    m = onnx.shape_inference.infer_shapes(m)
-    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
-              for v in list(m.graph.value_info) + list(m.graph.output)}
-    weights = {t.name: list(t.dims) for t in m.graph.initializer}
-    macs = 0
-    for n in m.graph.node:
-        if n.op_type == "Conv":
-            o, i, kh, kw = weights[n.input[1]]
-            _, _, h, w = shapes[n.output[0]]
-            macs += o * i * kh * kw * h * w
-    return macs / 1e9
 
 
 def conv_peak_gflops(threads, runs=30):
@@ -93,22 +72,23 @@ def conv_peak_gflops(threads, runs=30):
     return 2 * 32 * 32 * 25 * 128 * 192 / float(np.median(times)) / 1e9
 
 
-def torch_fn(codec, threads):
+def torch_fn(codec, threads, snr_db):
     try:
         import torch
         from gnuradio.jscc.training.channels import AWGN
-        from gnuradio.jscc.training.deepjscc import DeepJSCC as TorchDeepJSCC
+        from gnuradio.jscc.training.deepjscc import DeepJSCC as TorchDeepJSCC, build
     except ImportError:
         return None
     torch.set_num_threads(threads)
     w = torch.load(os.path.join(codec.path, "weights.pt"), weights_only=False)
-    m = TorchDeepJSCC(w["c"], AWGN(10)).eval()
+    m = (build(w["args"]) if "args" in w else TorchDeepJSCC(w["c"], AWGN(10))).eval()  # older weights: no args
     m.load_state_dict(w["model"])
+    snr = (torch.full((1, 1), float(snr_db)),) if codec.snr_input else ()
 
     def run(img):
         with torch.inference_mode():
             x = torch.from_numpy(img.transpose(2, 0, 1)[None].astype(np.float32))
-            return m.decoder(m.encoder(x)).numpy()
+            return m.decoder(m.encoder(x, *snr), *snr).numpy()
     return run
 
 
@@ -118,6 +98,8 @@ def main(argv=None):
     ap.add_argument("--images", default=KODAK if os.path.isdir(KODAK) else os.path.join(HERE, "..", "examples", "images"))
     ap.add_argument("--passes", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2, help="threads for onnxruntime and PyTorch alike")
+    ap.add_argument("--snr", type=float, default=10.0, help="the SNR (dB) of the loopback, and the SNR input of an "
+                    "SNR-adaptive model")
     ap.add_argument("--loopback-images", type=int, default=48)
     ap.add_argument("--ofdm-runs", type=int, default=3)
     ap.add_argument("--ofdm-samples", type=float, default=20e6, help="samples per OFDM loopback run")
@@ -128,11 +110,14 @@ def main(argv=None):
     if not paths:
         sys.exit(f"error: no images in {a.images}")
     images = [load_rgb(p) for p in paths]
-    codec = DeepJSCC(a.model, a.threads, engine="onnxruntime")
+    codec = codecs.load(a.model, threads=a.threads, engine="onnxruntime")
+    if codec.kind != SYMBOLS:
+        sys.exit(f"error: {codec.name} is not a Deep JSCC (symbol) model")
     names = [n for n in engines.available() if n != "onnxruntime"]
-    coders = {"onnxruntime": codec, **{n: DeepJSCC(a.model, a.threads, engine=n) for n in names}}
-    run = {n: (lambda img, c=c: c.decode_symbols(c.encode_symbols(img), *img.shape[:2])) for n, c in coders.items()}
-    tf = torch_fn(codec, a.threads)
+    coders = {"onnxruntime": codec, **{n: codecs.load(a.model, threads=a.threads, engine=n) for n in names}}
+    run = {n: (lambda img, c=c: c.decode_symbols(c.encode_symbols(img, a.snr), *img.shape[:2], a.snr))
+           for n, c in coders.items()}
+    tf = torch_fn(codec, a.threads, a.snr)
     fns = list(run.values()) + ([tf] if tf else [])
     ms = time_per_image(fns, images, a.passes)
     ort_ms, torch_ms = ms[0], (ms[len(run)] if tf else None)
@@ -155,6 +140,7 @@ def main(argv=None):
 
     floor = {}
     try:
+        from gnuradio.jscc.training.export import graph_gmac
         h, w = images[0].shape[:2]
         gmac = (graph_gmac(os.path.join(codec.path, "encoder.onnx"), h, w)
                 + graph_gmac(os.path.join(codec.path, "decoder.onnx"), *codec.latent_hw(h, w)))
@@ -164,10 +150,10 @@ def main(argv=None):
         print(f"the graphs' convolutions: {gmac:.2f} GMAC per image; one large conv runs at {peak:.0f} GFLOPS "
               f"here, so the convolutions alone need >= {floor['conv_floor_ms']:.1f} ms")
     except ImportError:
-        print("onnx not installed: no convolution floor (pip install -r requirements-train.txt)")
+        print("onnx or torch not installed: no convolution floor (pip install -r requirements-train.txt)")
 
     loop_paths = (paths * (a.loopback_images // len(paths) + 1))[:a.loopback_images]
-    tb = codec_loopback(loop_paths, a.model, "awgn", 10.0, seed=1, reference=a.images, compute_ssim=False,
+    tb = codec_loopback(loop_paths, a.model, "awgn", a.snr, seed=1, reference=a.images, compute_ssim=False,
                         threads=a.threads)
     results, secs = tb.run_images()
     loop_engine = ", ".join(sorted(set(tb.encoder.codec.engines.values()) | set(tb.decoder.codec.engines.values())))

@@ -28,7 +28,7 @@ from gnuradio.jscc import codecs, engines, evaluation
 from gnuradio.jscc.channels import sim
 from gnuradio.jscc.codecs.base import BYTES
 from gnuradio.jscc.imageio import list_images
-from gnuradio.jscc.models import ModelError
+from gnuradio.jscc.models import ModelError, reference_snr_db
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -247,8 +247,9 @@ def bit_error_evaluation(codec, a, argv):
 
 def update_card(codec, a, argv, results, rows, n_images):
     """Float32 engines store the Kodak figures; a reduced-precision engine stores its PSNR delta
-    against them at SNR_train (same images, seed and realizations), which decides whether
-    engine auto may use it (engines.allowed)."""
+    against them at the card's reference SNR (SNR_train, or snr_reference_db of an SNR-adaptive
+    model; same images, seed and realizations), which decides whether engine auto may use it
+    (engines.allowed)."""
     card_path = os.path.join(codec.path, "model.json")
     with open(card_path) as f:
         card = json.load(f)
@@ -257,7 +258,7 @@ def update_card(codec, a, argv, results, rows, n_images):
     if used & engines.REDUCED:
         (name,) = used
         ref = card.get("kodak", {}).get(a.channel, {})
-        snr_train = float(card["snr_train_db"])
+        snr_train = reference_snr_db(card)
         mine = next((r for r in results if r["snr_db"] == snr_train), None)
         theirs = ref.get("results", {}).get(str(snr_train))
         if mine is None or theirs is None or ref.get("n_images") != n_images or \
@@ -279,7 +280,7 @@ def update_card(codec, a, argv, results, rows, n_images):
     pts = {str(r["snr_db"]): {"psnr_db": r["psnr_db"], "ssim": r["ssim"], "realizations": a.realizations}
            for r in results}
     entry["results"] = dict(sorted({**entry.get("results", {}), **pts}.items(), key=lambda kv: float(kv[0])))
-    snr_train = float(card.get("snr_train_db", float("nan")))
+    snr_train = reference_snr_db(card)
     at_train = {r["image"]: round(r["psnr_db"], 3) for r in rows if r["snr_db"] == snr_train}
     if at_train:  # lets tests check the card on a few images (examples/images) without the full set
         entry["per_image_psnr_at_snr_train"] = at_train

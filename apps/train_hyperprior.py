@@ -62,11 +62,7 @@ def main(argv=None):
         ap.error(f"--crop must be a multiple of {DOWN}")
 
     run = Run(a, ap, "apps/train_hyperprior.py")
-    val = []
-    for v in center_crops(run.val_paths, VAL_CROP):
-        s = min(v.shape[1:]) // DOWN * DOWN
-        if s:
-            val.append(torch.from_numpy(np.ascontiguousarray(v[:, :s, :s])).float()[None].to(a.device))
+    val = [torch.from_numpy(v).float()[None].to(a.device) for v in center_crops(run.val_paths, VAL_CROP, DOWN)]
     model = ProgressiveHyperprior(a.n, a.m, groups).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, wall, net = run.start(model, opt, a.init_from)

@@ -29,6 +29,8 @@ def main(argv=None):
     ap.add_argument("--kn", type=int, default=0, help="digital schemes: bandwidth ratio k/n = 1/KN for the rate control")
     ap.add_argument("--mcs", default="qpsk-1/2", help="digital schemes: modulation and code rate, e.g. 16qam-2/3")
     ap.add_argument("--engine", default="auto", help="inference engine (python/jscc/engines.py); JSCC_ENGINE overrides")
+    ap.add_argument("--snr-db", type=float, help="SNR-adaptive models: the SNR (dB) the transmitter encodes for "
+                    "(its CSI); the receiver decodes for its own estimate")
     ap.add_argument("--repeat", action="store_true", help="send the list again and again (needs --interval)")
     ap.add_argument("--interval", type=float, default=0.0, help="seconds between images")
     g = ofdm.add_arguments(ap)
@@ -48,7 +50,10 @@ def main(argv=None):
     tb = gr.top_block("jscc_tx_image")
     try:
         source = image_source(a.image or a.images, a.repeat, a.interval)
-        tx = codec_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db, kn=a.kn, mcs=a.mcs, engine=a.engine)
+        tx = codec_ofdm_tx(a.model, ofdm.params_from(a), a.gap, amplitude, a.clip_db, kn=a.kn, mcs=a.mcs, engine=a.engine,
+                           snr_db=a.snr_db)
+        if tx.codec.snr_input and a.snr_db is None:
+            raise ValueError(f"{tx.codec.name} encodes for an SNR: give --snr-db (the transmitter's CSI)")
     except (ModelError, ValueError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2

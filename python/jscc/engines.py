@@ -2,7 +2,7 @@
 GPU) and OpenVINO (CPU, float32 or bfloat16 on the CPU's matrix units).
 
     s = engines.session("models/x/decoder.onnx", engine="auto", card=card, graph="decoder")
-    y = s.run(x)            # one input, one output: every graph the module ships
+    y = s.run(x)            # one output; inputs in the graph's order: s.run(image, snr_db)
     s.name                  # e.g. "openvino-bf16": what runs
 
 Names: "onnxruntime" (float32 CPU), "onnxruntime-cuda", "openvino" (float32), "openvino-bf16",
@@ -68,12 +68,14 @@ class OrtSession:
         if cuda and self._s.get_providers()[0] != "CUDAExecutionProvider":
             raise EngineUnavailable("onnxruntime-cuda: the CUDA provider did not start (no GPU or driver?)")
         self.name = "onnxruntime-cuda" if cuda else "onnxruntime"
-        self._in = self._s.get_inputs()[0].name
+        self.input_names = [i.name for i in self._s.get_inputs()]
         self.input_shape = self._s.get_inputs()[0].shape
         self.output_shape = self._s.get_outputs()[0].shape
 
-    def run(self, x):
-        return self._s.run(None, {self._in: x})[0]
+    def run(self, *xs):
+        if len(xs) != len(self.input_names):
+            raise ValueError(f"the graph takes {len(self.input_names)} inputs {self.input_names}, got {len(xs)}")
+        return self._s.run(None, dict(zip(self.input_names, xs)))[0]
 
 
 # --- OpenVINO ------------------------------------------------------------------------------------
@@ -99,28 +101,31 @@ class OvSession:
         self._cfg = {"INFERENCE_PRECISION_HINT": precision, "INFERENCE_NUM_THREADS": default_threads(threads),
                      "NUM_STREAMS": 1, "PERFORMANCE_HINT": "LATENCY", "ENABLE_CPU_PINNING": False}
         self.name = "openvino-bf16" if precision == "bf16" else "openvino"
+        self.input_names = [i.get_any_name() for i in self._model.inputs]
         self.input_shape = [d.get_length() if d.is_static else None for d in self._model.inputs[0].get_partial_shape()]
         self.output_shape = [d.get_length() if d.is_static else None
                              for d in self._model.outputs[0].get_partial_shape()]
         self._compiled = {}
 
-    def _request(self, shape):
-        req = self._compiled.get(shape)
+    def _request(self, shapes):
+        req = self._compiled.get(shapes)
         if req is None:
             if len(self._compiled) >= self.MAX_SHAPES:
                 self._compiled.pop(next(iter(self._compiled)))
             m = self._model.clone()
-            m.reshape({m.inputs[0]: list(shape)})
+            m.reshape({port: list(shape) for port, shape in zip(m.inputs, shapes)})
             try:
                 req = self._core.compile_model(m, "CPU", self._cfg).create_infer_request()
             except Exception as e:
-                raise EngineError(f"{self.name} cannot compile the graph for input {shape}: {e}") from None
-            self._compiled[shape] = req
+                raise EngineError(f"{self.name} cannot compile the graph for inputs {shapes}: {e}") from None
+            self._compiled[shapes] = req
         return req
 
-    def run(self, x):
-        req = self._request(tuple(x.shape))
-        return np.array(req.infer({0: x})[0], copy=True)  # the request reuses its output buffer
+    def run(self, *xs):
+        if len(xs) != len(self.input_names):
+            raise ValueError(f"the graph takes {len(self.input_names)} inputs {self.input_names}, got {len(xs)}")
+        req = self._request(tuple(tuple(x.shape) for x in xs))
+        return np.array(req.infer(dict(enumerate(xs)))[0], copy=True)  # the request reuses its output buffer
 
 
 def _what(model):

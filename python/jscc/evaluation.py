@@ -95,7 +95,15 @@ class Digital:
 
 
 class Analog:
-    """A symbol codec: encode once per image, the channel per realization."""
+    """A symbol codec: encode once per image (and SNR, for an SNR-input codec), the channel per
+    realization.
+
+    An SNR-input codec (codec.snr_input) is told the true SNR, as if the estimates were exact:
+    the encoder the channel's (average) SNR, the decoder the SNR of what it receives. Over
+    "rayleigh" that receiver is the OFDM receiver's: it knows h, divides by it and measures the
+    instantaneous SNR |h|^2 * SNR; the encoder knows only the average. Codecs without an SNR input
+    get the paper's receiver (phase removed, amplitude left: channels.sim). Both draw the same
+    numbers for the same seed."""
 
     def __init__(self, codec, channel):
         self.codec, self.channel = codec, channel
@@ -105,11 +113,17 @@ class Analog:
         return self.codec.name
 
     def transmit(self, path, img, snr, rng):
-        if path not in self._cache:
-            self._cache = {path: self.codec.encode_symbols(img)}  # one image at a time: bounded memory
-        x = self._cache[path]
-        y = self.codec.decode_symbols(sim.apply(self.channel, x, snr, rng), *img.shape[:2])
-        return y, dict(bits_sent=0, failed=False)
+        key = (path, snr if self.codec.snr_input else None)
+        if key not in self._cache:
+            self._cache = {key: self.codec.encode_symbols(img, snr)}  # one image at a time: bounded memory
+        x = self._cache[key]
+        if self.codec.snr_input and self.channel == "rayleigh":
+            y, h = sim.rayleigh(x, snr, rng)  # phase removed: y = |h| x + n
+            g = max(abs(h), 1e-30)
+            y, snr_rx = (y / g).astype(np.complex64), snr + 20 * np.log10(g)
+        else:
+            y, snr_rx = sim.apply(self.channel, x, snr, rng), snr
+        return self.codec.decode_symbols(y, *img.shape[:2], snr_rx), dict(bits_sent=0, failed=False)
 
 
 def scheme(codec, channel, kn=0, mcs=None, fec="ldpc", threads=0):

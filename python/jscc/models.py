@@ -50,3 +50,11 @@ def load_card(model_dir):
         raise ModelError(f"{model_dir} has no {CARD}") from None
     except json.JSONDecodeError as e:
         raise ModelError(f"{path} is not valid JSON: {e}") from None
+
+
+def reference_snr_db(card):
+    """The SNR (dB) at which a learned model's per-image Kodak check and engine deltas are
+    measured: the training SNR of a one-SNR model ("snr_train_db"), "snr_reference_db" of an
+    SNR-adaptive one; NaN when the card has neither."""
+    v = card.get("snr_train_db", card.get("snr_reference_db"))
+    return float(v) if v is not None else float("nan")

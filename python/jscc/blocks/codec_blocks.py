@@ -13,7 +13,7 @@ from gnuradio import gr
 
 from .. import meta as M
 from ..codecs import registry
-from ..codecs.base import BYTES, SYMBOLS, Chunk
+from ..codecs.base import BYTES, SYMBOLS, Chunk, snr_value
 from ..coding import chain, mcs as mcs_table
 from .chunk_fec import chunk_fec_decoder, chunk_fec_encoder
 from .pdu_block import pdu_block, pending_pdu_block
@@ -28,18 +28,41 @@ class codec_encode_pdu(pdu_block):
 
     kn > 0 sets a byte codec's budget: the payload that `mcs` carries in the image's channel
     uses at k/n = 1/kn (the paper's rate control; 0: the codec's default quality). Symbol codecs
-    ignore both. Images larger than the frame header can describe (65535 pixels a side), images
-    whose chunks do not fit, and messages that are not image PDUs are logged, counted and dropped.
+    ignore both. snr_db: the transmitter's CSI, the SNR an SNR-adaptive codec encodes for (others
+    ignore it); set_snr_db() or a message on "snr" (a number, or a dict with snr_db) changes it
+    while running. Images larger than the frame header can describe (65535 pixels a side), images
+    whose chunks do not fit, images for an SNR-adaptive codec while no SNR is set ("no_snr") and
+    messages that are not image PDUs are logged, counted and dropped.
     """
 
-    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, engine="auto"):
-        pdu_block.__init__(self, "jscc_codec_encode_pdu", stat_keys=("encoded", "chunks", "nothing_fits", "too_large"))
+    raw_ports = ("snr",)
+
+    def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, engine="auto", snr_db=None):
+        pdu_block.__init__(self, "jscc_codec_encode_pdu", in_ports=("in", "snr"),
+                           stat_keys=("encoded", "chunks", "nothing_fits", "too_large", "no_snr"))
         self.codec = registry.load(model, threads=threads, parts=("encoder",), engine=engine)
         self.kn, self.mcs = int(kn), mcs
         if self.kn < 0:
             raise ValueError(f"kn must be >= 0, got {kn}")
         if self.kn and self.codec.kind == BYTES:
             chain.capacity(1, mcs)  # a clear error now for an MCS that does not exist
+        self.snr_db = None
+        if snr_db is not None:
+            self.set_snr_db(snr_db)
+
+    def set_snr_db(self, snr_db):
+        """The SNR (dB) the transmitter assumes from now on (None: none known)."""
+        self.snr_db = None if snr_db is None else snr_value(snr_db, f"{self.codec.name} encoder")
+
+    def handle_message(self, port, msg):  # "snr": a number, or a dict / PDU metadata with snr_db
+        if pmt.is_number(msg):
+            return self.set_snr_db(pmt.to_double(msg))
+        # a PDU is (dict . uniform vector); a pmt dict is itself a list of pairs, so test the cdr
+        is_pdu = pmt.is_pair(msg) and pmt.is_uniform_vector(pmt.cdr(msg))
+        d = M.to_dict(pmt.car(msg) if is_pdu else msg)
+        if M.SNR_DB not in d:
+            raise ValueError("an snr message is a number or a dict with snr_db")
+        self.set_snr_db(d[M.SNR_DB])
 
     def handle(self, port, meta, d, data):
         _, d, img = M.pdu_image(pmt.cons(meta, M.to_pmt(data)))
@@ -49,10 +72,15 @@ class codec_encode_pdu(pdu_block):
             self.logger.error(f"image {d.get(M.IMAGE_ID, '?')} ({w}x{h}): sides above {M.header_max(M.WIDTH)} "
                               "pixels cannot be described in the frame header; not sent")
             return
+        if self.codec.snr_input and self.snr_db is None:
+            self.count("no_snr")
+            self.logger.error(f"image {d.get(M.IMAGE_ID, '?')}: {self.codec.name} encodes for an SNR and none is "
+                              "set (snr_db parameter, set_snr_db or the snr port); not sent")
+            return
         budget = None
         if self.kn and self.codec.kind == BYTES:
             budget = chain.capacity(chain.channel_uses(h, w, self.kn), self.mcs)
-        chunks = self.codec.encode(img, budget) if budget is None or budget > 0 else []
+        chunks = self.codec.encode(img, budget, snr_db=self.snr_db) if budget is None or budget > 0 else []
         if not chunks:
             self.count("nothing_fits")
             self.logger.warn(f"image {d.get(M.IMAGE_ID, '?')}: no {self.codec.name} bitstream fits {budget} bytes; "
@@ -76,9 +104,9 @@ class codec_encode_pdu(pdu_block):
         return self.stat("encoded")
 
     def errors(self):
-        """Messages not sent: bad input, nothing fits, too large."""
+        """Messages not sent: bad input, nothing fits, too large, no SNR for an SNR-adaptive codec."""
         st = self.stats()
-        return st["dropped"] + st["errors"] + st["nothing_fits"] + st["too_large"]
+        return st["dropped"] + st["errors"] + st["nothing_fits"] + st["too_large"] + st["no_snr"]
 
 
 class _Image:
@@ -106,17 +134,22 @@ class codec_decode_pdu(pending_pdu_block):
     before they stop, so no partial image is lost). refine: also decode an image after each chunk
     that does not complete it, and publish that refinement on "refine" (metadata "refinement":
     chunks so far), for a view that watches a progressive image sharpen chunk by chunk.
+
+    An SNR-adaptive codec decodes for the receiver's SNR estimate: the mean snr_db of the image's
+    chunks (the OFDM receiver's per-frame estimate, the AWGN block's tag); the block's snr_db is
+    the fallback for chunks without one (None: such an image is dropped and counted, "no_snr").
     """
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0, engine="auto",
-                 refine=False):
+                 refine=False, snr_db=None):
         pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout, out_ports=("out", "refine"),
                                    stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
                                               "chunks_failed", "chunks_damaged", "decode_failed", "inconsistent",
-                                              "refinements"))
+                                              "refinements", "no_snr"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
         self.refine = bool(refine)
+        self.snr_db = None if snr_db is None else snr_value(snr_db, f"{self.codec.name} decoder")
 
     def handle(self, port, meta, d, data):
         if (M.MODEL in d and d[M.MODEL] != self.codec.name) or \
@@ -150,7 +183,7 @@ class codec_decode_pdu(pending_pdu_block):
             im.damaged += damaged
             im.chunks[idx] = chunk
             im.last = {k: d[k] for k in (M.SNR_DB, M.MCS) if k in d}  # what the latest chunk saw
-            if M.SNR_DB in d:
+            if M.SNR_DB in d and np.isfinite(float(d[M.SNR_DB])):  # a NaN estimate is no estimate
                 im.snr.append(float(d[M.SNR_DB]))
             im.lost_fragments += M.get_int(d, M.LOST_FRAGMENTS, 0)
             im.updated = time.monotonic()
@@ -173,7 +206,14 @@ class codec_decode_pdu(pending_pdu_block):
         w = M.get_int(d, M.WIDTH, self.width)
         if h <= 0 or w <= 0:
             return self.drop(f"image {key}: no image size in the metadata and none set on the block")
-        out = self.codec.decode(im.chunks, h, w)
+        snr = float(np.mean(im.snr)) if im.snr else self.snr_db
+        if self.codec.snr_input and snr is None:
+            if not final:
+                return  # no refinement without an SNR; the image's final decode counts and logs it
+            self.count("no_snr")
+            return self.logger.error(f"image {key}: {self.codec.name} decodes for the receiver's SNR and the chunks "
+                                     "carry no snr_db (nor is one set on the block); dropped")
+        out = self.codec.decode(im.chunks, h, w, snr_db=snr)
         info = out.info
         failed = int(sum(c is None for c in im.chunks.values()))
         if not final:
@@ -212,18 +252,20 @@ class codec_decode_pdu(pending_pdu_block):
 class codec_encoder(gr.hier_block2):
     """Image PDUs in ("in"), complex symbols out as a tagged stream: one packet_len packet per
     chunk (byte chunks through the Chunk FEC Encoder at `mcs`), the chunk's metadata as tags on
-    its first symbol."""
+    its first symbol. snr_db / set_snr_db / "snr": the transmitter's CSI (codec_encode_pdu)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", kn=0, mcs="qpsk-1/2", threads=0, len_tag_key=M.LEN_TAG,
-                 engine="auto"):
+                 engine="auto", snr_db=None):
         gr.hier_block2.__init__(self, "jscc_codec_encoder", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         self.message_port_register_hier_in("in")
-        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine)
+        self.message_port_register_hier_in("snr")
+        self.encode = codec_encode_pdu(model, kn, mcs, threads, engine, snr_db)
         self.fec = chunk_fec_encoder(mcs)
         self.to_stream = pdu_to_stream(len_tag_key)
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
         self.msg_connect(self, "in", self.encode, "in")
+        self.msg_connect(self, "snr", self.encode, "snr")
         self.msg_connect(self.encode, "out", self.fec, "in")
         self.msg_connect(self.fec, "out", self.to_stream, "pdus")
         self.connect(self.to_stream, self)
@@ -232,18 +274,22 @@ class codec_encoder(gr.hier_block2):
     def codec(self):
         return self.encode.codec
 
+    def set_snr_db(self, snr_db):
+        self.encode.set_snr_db(snr_db)
+
 
 class codec_decoder(gr.hier_block2):
     """Tagged stream of received symbols in (one packet_len packet per chunk, tags as the encoder
-    set them plus the channel's snr_db), image PDUs out ("out")."""
+    set them plus the channel's snr_db, which an SNR-adaptive codec decodes for; snr_db: the
+    fallback where there is none), image PDUs out ("out")."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", height=0, width=0, threads=0, timeout=2.0,
-                 len_tag_key=M.LEN_TAG, engine="auto"):
+                 len_tag_key=M.LEN_TAG, engine="auto", snr_db=None):
         gr.hier_block2.__init__(self, "jscc_codec_decoder", gr.io_signature(1, 1, gr.sizeof_gr_complex),
                                 gr.io_signature(0, 0, 0))
         self.message_port_register_hier_out("out")
         self.to_pdu = stream_to_pdu(len_tag_key)
-        self.decode = codec_decode_pdu(model, height, width, threads, timeout, engine)
+        self.decode = codec_decode_pdu(model, height, width, threads, timeout, engine, snr_db)
         # a codec that decodes any bytes gets damaged chunks as they came, not as lost
         self.fec = chunk_fec_decoder(threads, getattr(self.decode.codec, "bit_error_tolerant", False))
         self.connect(self, self.to_pdu)

@@ -9,6 +9,7 @@ A chunk is the unit the link layer sends and a scheduler counts:
   it can (fewer refinements, or the paper's mean-colour image).
 """
 import dataclasses
+import math
 
 import numpy as np
 
@@ -54,6 +55,7 @@ class Codec:
 
     codec = ""
     kind = SYMBOLS
+    snr_input = False  # True: encode / decode need snr_db (an SNR-adaptive model); else it is ignored
 
     def __init__(self, model, threads=0, parts=("encoder", "decoder"), engine="auto"):
         self.path = find_model(model)
@@ -102,14 +104,17 @@ class Codec:
             raise ModelError(f"model {self.name}: card entry {key!r} = {self.card[key]!r} is not {kind.__name__}") from None
 
     # --- the interface
-    def encode(self, img, budget=None):
+    def encode(self, img, budget=None, snr_db=None):
         """uint8 HxWx3 -> [Chunk] in send order. budget: the most payload bytes the digital
-        chain can carry for this image (BYTES codecs with rate control need it)."""
+        chain can carry for this image (BYTES codecs with rate control need it). snr_db: the
+        channel SNR the transmitter knows (its CSI); every codec takes it, those with
+        snr_input use it and raise ValueError without it, the others ignore it."""
         raise NotImplementedError
 
-    def decode(self, chunks, height, width):
+    def decode(self, chunks, height, width, snr_db=None):
         """chunks: {index: Chunk | None} (None: sent but lost / failed its CRC; absent: not
-        sent) -> Decoded. Never raises on damaged or missing chunks."""
+        sent) -> Decoded. Never raises on damaged or missing chunks. snr_db: the receiver's
+        estimate of the channel SNR (as in encode: required with snr_input, else ignored)."""
         raise NotImplementedError
 
     def max_chunks(self, height, width):
@@ -130,3 +135,18 @@ def mean_colour_image(height, width, mean_rgb=None):
     receiver does not know the means)."""
     m = np.full(3, 128, np.uint8) if mean_rgb is None else np.clip(np.rint(mean_rgb), 0, 255).astype(np.uint8)
     return np.broadcast_to(m, (height, width, 3)).copy()
+
+
+def snr_value(snr_db, what):
+    """The SNR (dB) an SNR-input codec was given, as a float: a ValueError that says what is
+    missing for None, NaN or anything that is not a number (inf is allowed: the graph clips)."""
+    if snr_db is None:
+        raise ValueError(f"{what} needs the SNR (snr_db=...): the transmitter's CSI at the encoder, "
+                         "the receiver's estimate at the decoder")
+    try:
+        v = float(snr_db)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}: snr_db = {snr_db!r} is not a number") from None
+    if math.isnan(v):
+        raise ValueError(f"{what}: snr_db is NaN")
+    return v

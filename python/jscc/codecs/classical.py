@@ -42,7 +42,7 @@ class ImageCodec(Codec):
         """What the paper's evaluation lets the receiver know for free: the mean colour."""
         return {"mean_rgb": np.asarray(img, np.float64).reshape(-1, 3).mean(0).tolist()}
 
-    def encode(self, img, budget=None):
+    def encode(self, img, budget=None, snr_db=None):
         img = self.image(img)
         if budget is None:
             q = self.default_quality()
@@ -66,7 +66,7 @@ class ImageCodec(Codec):
                 hi = mid - 1
         return best
 
-    def decode(self, chunks, height, width, side=None):
+    def decode(self, chunks, height, width, snr_db=None, side=None):
         c = chunks.get(0)
         mean = (side or {}).get("mean_rgb")
         if c is None:
@@ -125,7 +125,7 @@ class JPEG2000(ImageCodec):
         return _pillow(img, "JPEG2000", irreversible=True, mct=1, no_jp2=True,
                        quality_mode="rates", quality_layers=[max(ratio, 1.0)])
 
-    def encode(self, img, budget=None):
+    def encode(self, img, budget=None, snr_db=None):
         img = self.image(img)
         target = budget if budget is not None else int(img.size * self.card.get("default_bpp", 1.0) / 24)
         data = self._encode_at(img, target)

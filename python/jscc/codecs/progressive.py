@@ -151,7 +151,7 @@ class ProgressiveHyperprior(Codec):
     def _z_tables(self, shape):
         return np.broadcast_to(np.arange(shape[0])[:, None, None], shape)  # one table per channel
 
-    def encode(self, img, budget=None):
+    def encode(self, img, budget=None, snr_db=None):
         """All groups as chunks, in order; with a budget (bytes), the longest prefix that fits
         ([] when even chunk 0 does not)."""
         img = self.image(img)
@@ -231,7 +231,7 @@ class ProgressiveHyperprior(Codec):
         out[...] = x[:, :height, :width].transpose(1, 2, 0)
         return out
 
-    def decode(self, chunks, height, width, side=None):
+    def decode(self, chunks, height, width, snr_db=None, side=None):
         """Any subset of chunks -> Decoded; never raises on missing, damaged or foreign bytes
         (info: groups_used, missing, corrupt {group: why}, failed, prefix)."""
         y_hat, info = self.decode_latent(chunks, height, width)

@@ -130,8 +130,9 @@ class ProgressiveVQ(Codec):
         known[:n_known] = True
         return idx, known
 
-    def encode(self, img, budget=None):
-        """All stages as chunks, in order; with a budget (bytes), the longest prefix that fits."""
+    def encode(self, img, budget=None, snr_db=None):
+        """All stages as chunks, in order; with a budget (bytes), the longest prefix that fits.
+        snr_db: ignored (the interface's; this codec has no SNR input)."""
         img = self.image(img)
         h, w = img.shape[:2]
         idx = self.quantise(self.latent(img))
@@ -182,7 +183,7 @@ class ProgressiveVQ(Codec):
         out[...] = x[:, :height, :width].transpose(1, 2, 0)
         return out
 
-    def decode(self, chunks, height, width, side=None):
+    def decode(self, chunks, height, width, snr_db=None, side=None):
         """Any subset of stages, any bytes -> Decoded; never raises on missing or damaged chunks
         (info: groups_used (stages), missing, truncated {stage: tokens}, failed, prefix)."""
         z_hat, info = self.decode_latent(chunks, height, width)

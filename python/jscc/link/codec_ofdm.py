@@ -22,7 +22,9 @@ from .chunk_reassembler import chunk_reassembler
 class codec_ofdm_tx(gr.hier_block2):
     """Image PDUs in ("in") -> OFDM baseband out. Every frame header carries the image id, its
     size, the chunk, the model's id and, for digital chunks, the MCS: a receiver needs no side
-    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu).
+    channel. kn / mcs: a byte codec's budget and channel coding (codec_encode_pdu); snr_db /
+    set_snr_db / "snr": the transmitter's CSI for an SNR-adaptive codec. The receiver's half
+    decodes such a codec for its own per-frame SNR estimate (the snr_db tags).
 
     policy (e.g. "all", "groups:3"): the chunks go through the Slot Scheduler, slot_symbols
     channel uses per slot, paced by what this transmitter has sent; mcs "adaptive" then picks each
@@ -30,7 +32,7 @@ class codec_ofdm_tx(gr.hier_block2):
     or over ZMQ)."""
 
     def __init__(self, model="deepjscc-kn6-awgn-10db", params=None, gap=64, amplitude=1.0, clip_db=0.0, threads=0,
-                 kn=0, mcs="qpsk-1/2", engine="auto", policy=None, slot_symbols=12288, margin_db=1.0):
+                 kn=0, mcs="qpsk-1/2", engine="auto", policy=None, slot_symbols=12288, margin_db=1.0, snr_db=None):
         gr.hier_block2.__init__(self, "jscc_codec_ofdm_tx", gr.io_signature(0, 0, 0),
                                 gr.io_signature(1, 1, gr.sizeof_gr_complex))
         p = params or OfdmParams()
@@ -39,13 +41,15 @@ class codec_ofdm_tx(gr.hier_block2):
             raise ValueError("mcs 'adaptive' needs the slot scheduler: give a policy (e.g. 'all')")
         self.message_port_register_hier_in("in")
         self.message_port_register_hier_in("csi")
+        self.message_port_register_hier_in("snr")
         # the budget of a byte codec is sized at a fixed MCS; "adaptive" picks it per chunk later
-        self.encode = codec_encode_pdu(model, kn, "qpsk-1/2" if mcs == "adaptive" else mcs, threads, engine)
+        self.encode = codec_encode_pdu(model, kn, "qpsk-1/2" if mcs == "adaptive" else mcs, threads, engine, snr_db)
         self.fec = chunk_fec_encoder("qpsk-1/2" if mcs == "adaptive" else mcs)
         self.to_stream = pdu_to_stream()
         self.to_stream.set_min_output_buffer(STREAM_BUFFER)
         self.tx = ofdm_tx(p.fft_len, p.cp_len, p.occupied, p.pilots, p.frame_symbols, gap, amplitude, clip_db)
         self.msg_connect(self, "in", self.encode, "in")
+        self.msg_connect(self, "snr", self.encode, "snr")
         if policy:
             self.scheduler = slot_scheduler(policy, slot_symbols, margin_db, mcs)
             self.scheduler.progress = lambda: self.to_stream.nitems_written(0)
@@ -61,6 +65,9 @@ class codec_ofdm_tx(gr.hier_block2):
     @property
     def codec(self):
         return self.encode.codec
+
+    def set_snr_db(self, snr_db):
+        self.encode.set_snr_db(snr_db)
 
     def idle(self):
         """Nothing queued: every chunk handed to the PHY (its last frame may still be in buffers)."""

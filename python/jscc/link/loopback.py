@@ -34,7 +34,8 @@ class codec_loopback(gr.top_block):
                  compute_ssim=True, threads=0, kn=0, mcs="qpsk-1/2", engine="auto"):
         gr.top_block.__init__(self, "jscc_codec_loopback")
         self.source = image_source(images)
-        self.encoder = codec_encoder(model, kn, mcs, threads, engine=engine)
+        # the simulated transmitter knows the channel's SNR (an SNR-adaptive codec encodes for it)
+        self.encoder = codec_encoder(model, kn, mcs, threads, engine=engine, snr_db=snr_db)
         if self.encoder.codec.kind == BYTES and channel != "awgn":
             raise ValueError(f"a digital scheme on the direct path needs --channel awgn (got {channel}); "
                              "use --phy ofdm for fading")
@@ -68,7 +69,7 @@ class codec_ofdm_loopback(gr.top_block):
         p = params or OfdmParams()
         self.source = image_source(images)
         self.tx = codec_ofdm_tx(model, p, clip_db=clip_db, threads=threads, kn=kn, mcs=mcs, engine=engine,
-                                policy=policy, slot_symbols=slot_symbols)
+                                policy=policy, slot_symbols=slot_symbols, snr_db=snr_db)
         self.channel = channel_sim(channel, snr_db, fft_len=p.fft_len, seed=seed, **impairments)
         names = [os.path.basename(x) for x in self.source.paths]
         self.rx = codec_ofdm_rx(model, p, equalizer, names=names, threads=threads, engine=engine)

@@ -38,12 +38,16 @@ class CropSampler:
         return out.transpose(0, 3, 1, 2)  # NCHW
 
 
-def center_crops(paths, size):
+def center_crops(paths, size, multiple=4):
+    """The central square of each image, of side min(size, its sides) rounded down to a multiple
+    of `multiple` (a network's downsampling); images smaller than that are left out."""
     out = []
     for p in paths:
         a = np.asarray(Image.open(p).convert("RGB"))
         h, w = a.shape[:2]
-        s = min(size, h // 4 * 4, w // 4 * 4)
+        s = min(size, h // multiple * multiple, w // multiple * multiple)
+        if s <= 0:
+            continue
         y, x = (h - s) // 2, (w - s) // 2
         out.append(a[y:y + s, x:x + s].transpose(2, 0, 1).copy())
     return out

@@ -68,3 +68,13 @@ def c_for_kn(kn):
     if c % 2:
         raise ValueError(f"c = {c} must be even to pair reals into complex symbols")
     return c
+
+
+def build(run):
+    """The training network for a run's arguments (apps/train_deepjscc.py's; run.json, the
+    checkpoint's "args"): --arch paper (this module) or adaptive (training.adaptive)."""
+    if run.get("arch", "paper") == "adaptive":
+        from .adaptive import from_run
+        return from_run(run)
+    from .channels import CHANNELS
+    return DeepJSCC(c_for_kn(run["kn"]), CHANNELS[run["channel"]](run["snr"]))

@@ -189,11 +189,45 @@ def fast_decoder(decoder):
 
 
 def export_onnx(module, example, path, in_name, out_name, opset=17):
-    """Export with dynamic batch, height and width; returns the opset actually written."""
+    """Export with dynamic batch, height and width; returns the opset actually written.
+    in_name may be a tuple of names, example then a tuple of tensors: the first input is the
+    image-like one (dynamic batch, height, width), the others (e.g. snr_db) have a dynamic batch."""
     import onnx
+    names = [in_name] if isinstance(in_name, str) else list(in_name)
+    examples = (example,) if isinstance(in_name, str) else tuple(example)
     dims = {0: "batch", 2: "height", 3: "width"}
-    torch.onnx.export(module, (example,), path, input_names=[in_name], output_names=[out_name],
-                      dynamic_axes={in_name: dims, out_name: dims}, opset_version=opset, dynamo=False)
+    axes = {n: (dims if i == 0 else {0: "batch"}) for i, n in enumerate(names)}
+    torch.onnx.export(module, examples, path, input_names=names, output_names=[out_name],
+                      dynamic_axes={**axes, out_name: dims}, opset_version=opset, dynamo=False)
     m = onnx.load(path)
     onnx.checker.check_model(m)
     return max(o.version for o in m.opset_import if o.domain in ("", "ai.onnx"))
+
+
+def graph_gmac(path, height, width):
+    """Multiply-accumulates (1e9) of every Conv and ConvTranspose in an ONNX graph for one input
+    of height x width (inputs after the first, e.g. snr_db, take batch 1). Gemm / MatMul (the SNR
+    modules' few thousand) are left out."""
+    import onnx
+    m = onnx.load(path)
+    for k, inp in enumerate(m.graph.input):
+        dims = inp.type.tensor_type.shape.dim
+        want = (1, dims[1].dim_value, height, width) if k == 0 else [1] + [d.dim_value for d in dims[1:]]
+        for d, v in zip(dims, want):
+            d.Clear()
+            d.dim_value = v
+    m = onnx.shape_inference.infer_shapes(m)
+    shapes = {v.name: [d.dim_value for d in v.type.tensor_type.shape.dim]
+              for v in list(m.graph.value_info) + list(m.graph.output) + list(m.graph.input)}
+    weights = {t.name: list(t.dims) for t in m.graph.initializer}
+    macs = 0
+    for n in m.graph.node:
+        if n.op_type == "Conv":  # weight (out, in/groups, kh, kw), counted at the output
+            o, i, kh, kw = weights[n.input[1]]
+            _, _, h, w = shapes[n.output[0]]
+            macs += o * i * kh * kw * h * w
+        elif n.op_type == "ConvTranspose":  # weight (in, out/groups, kh, kw), counted at the input
+            i, o, kh, kw = weights[n.input[1]]
+            _, _, h, w = shapes[n.input[0]]
+            macs += o * i * kh * kw * h * w
+    return macs / 1e9
