@@ -58,7 +58,7 @@ class ProgressiveVQ(Codec):
             raise ModelError(f"model {self.name}: {path} holds {cb.shape}, expected finite "
                              f"(stages {self.stages}, codebook_size {k}, latent_dim {self.dim})")
         self.codebooks = np.ascontiguousarray(cb, np.float32)
-        self._norms = (self.codebooks.astype(np.float64) ** 2).sum(-1)  # |c|^2 per stage, for distances
+        self._norms = (self.codebooks ** 2).sum(-1)  # |c|^2 per stage, for distances
         self._sessions = self.load_graphs(GRAPHS)
         want = {"encoder": (3, self.dim), "decoder": (self.dim, 3)}
         for g, s in self._sessions.items():
@@ -105,11 +105,12 @@ class ProgressiveVQ(Codec):
 
     def quantise(self, z):
         """z (D, h, w) -> indices int64 (S, h*w), greedy residual nearest codewords."""
-        r = z.reshape(self.dim, -1).T.astype(np.float64)
+        r = np.ascontiguousarray(z.reshape(self.dim, -1).T, np.float32)
         idx = np.empty((self.stages, r.shape[0]), np.int64)
         for s in range(self.stages):
-            # |r - c|^2 = |r|^2 - 2 r.c + |c|^2; |r|^2 is the same for every c
-            idx[s] = np.argmin(self._norms[s][None] - 2 * r @ self.codebooks[s].T.astype(np.float64), axis=1)
+            # |r - c|^2 = |r|^2 - 2 r.c + |c|^2; |r|^2 is the same for every c. float32, as in
+            # training: the rare near-ties may still pick the other codeword (the export measures it)
+            idx[s] = np.argmin(self._norms[s][None] - 2 * (r @ self.codebooks[s].T), axis=1)
             r -= self.codebooks[s][idx[s]]
         return idx
 
