@@ -294,6 +294,12 @@ def test_train_export_evaluate_commands(tmp_path, kodim23):
     rd = json.loads((tmp_path / "rd.json").read_text())["results"]
     assert [x["groups"] for x in rd] == [1, 2] and rd[0]["bpp"] < rd[1]["bpp"]
     assert json.loads((tmp_path / "models" / "t" / "model.json").read_text())["kodak_rd"]["results"] == rd
+    r = run_app("evaluate.py", "--model", tmp_path / "models" / "t", "--fec", "none", "--stages", "all", "--ber", "0",
+                "1e-2", "--images", data, "--realizations", "2", "--json", tmp_path / "ber.json", timeout=300)
+    assert r.returncode == 0, r.stderr
+    ber = json.loads((tmp_path / "ber.json").read_text())
+    assert ber["fec"] == "none" and [(x["stages"], x["ber"]) for x in ber["results"]] == [(1, 0), (1, 0.01), (2, 0), (2, 0.01)]
+    assert all(x["transmissions"] == 6 and "decode_failures" in x and x["ms_ssim"] is not None for x in ber["results"])
 
 
 # --- the shipped model, when there is one ---------------------------------------------------------
