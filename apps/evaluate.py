@@ -209,6 +209,9 @@ def bit_error_evaluation(codec, a, argv):
     often the codec could not decode (evaluation.bit_errors)."""
     if codec.kind != BYTES:
         sys.exit(f"error: --ber flips bits of byte chunks; {codec.name} sends analog symbols (use --snr)")
+    if a.update_card:
+        sys.exit("error: --update-card stores rate-distortion (--groups) or channel results, not --ber sweeps; "
+                 "keep them in docs/results (--json)")
     sel = a.stages or a.groups or ["all"]
     try:
         stages = None if sel == ["all"] else [int(g) for g in sel]
@@ -240,9 +243,6 @@ def bit_error_evaluation(codec, a, argv):
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
-    if a.update_card:
-        sys.exit("error: --update-card stores rate-distortion (--groups) or channel results, not --ber sweeps; "
-                 "keep them in docs/results")
 
 
 def update_card(codec, a, argv, results, rows, n_images):
