@@ -358,12 +358,14 @@ def test_progressive_eval_names_uncoded_and_coded(tiny, tmp_path, img):
     Image.fromarray(img).save(tmp_path / "im" / "a.png")
     out = tmp_path / "f.json"
     r = run_app("progressive_eval.py", "--channel", "rayleigh", "--snr", "5", "--slots", "30", "--slot-symbols", "4000",
-                "--models", f"{tiny[0]},{tiny[0]}-ldpc", "--images", tmp_path / "im", "--json", out, timeout=300)
+                "--models", f"{tiny[0]},{tiny[0]}-ldpc", "--images", tmp_path / "im", "--json", out,
+                "--plot", tmp_path / "f.png", timeout=300)
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())["schemes"]
     assert set(res) == {tiny[0], f"{tiny[0]}-ldpc"}
     un, coded = res[tiny[0]][0], res[f"{tiny[0]}-ldpc"][0]
     assert un["images_completed"] > 0 and un["mean_ms_ssim"] is not None and "mean_ms_ssim" in coded
+    assert (tmp_path / "f.png").is_file() and "MS-SSIM" in r.stdout
 
 
 @pytest.mark.parametrize("bps", [1, 2, 4, 6])
