@@ -13,6 +13,9 @@ realizations. Seeded: the same arguments give the same numbers.
   apps/evaluate.py --model jpeg2000 --fec capacity --kn 6 ...       # the separation bound
   apps/evaluate.py --model progressive-hyperprior --groups all --images ../shared/data/kodak --json out/rd.json
                                            # rate-distortion per prefix of chunks, real bitstreams, no channel
+  apps/evaluate.py --model progressive-vq --stages all --ber 0 1e-4 1e-3 1e-2 3e-2 --images ../shared/data/kodak \\
+      --json out/ber.json                  # each prefix of stages sent without FEC: independent bit flips
+  apps/evaluate.py --model progressive-hyperprior --fec none --stages all --ber 0 1e-4 1e-3 ...   # the same
 """
 import argparse
 import json
@@ -61,11 +64,16 @@ def main(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     g = ap.add_argument_group("digital schemes (image codec + CRC + LDPC + QAM)")
     g.add_argument("--kn", type=int, default=0, help="bandwidth ratio k/n = 1/KN (channel uses per image)")
-    g.add_argument("--fec", choices=evaluation.FECS, default="ldpc",
-                   help="ldpc: real decoding of every codeword; capacity: the separation bound")
+    g.add_argument("--fec", choices=evaluation.FECS + ("none",),
+                   help="ldpc (default): real decoding of every codeword; capacity: the separation bound; "
+                        "none: no FEC and no CRC (with --ber)")
     g.add_argument("--mcs", default="qpsk-1/2", help="e.g. 16qam-2/3, or 'best': per SNR the best of the paper's 12")
     ap.add_argument("--groups", nargs="+", help="progressive codecs: rate-distortion from real bitstreams for "
                     "these numbers of chunks ('all': every prefix), no channel")
+    ap.add_argument("--stages", nargs="+", help="progressive codecs: these numbers of leading chunks (stages, "
+                    "groups; 'all': every prefix); with --ber sent through bit errors, else as --groups")
+    ap.add_argument("--ber", type=float, nargs="+", help="bit error rates of an uncoded link (no FEC, no CRC): "
+                    "independent flips on the transmitted bytes; one result per (stages, ber)")
     ap.add_argument("--no-ssim", action="store_true", help="skip SSIM (faster)")
     ap.add_argument("--json", help="write results here")
     ap.add_argument("--plot", help="PNG of PSNR and SSIM vs SNR (this run plus any --compare JSONs)")
@@ -79,12 +87,22 @@ def main(argv=None):
         ap.error("--realizations must be >= 1")
     if a.kn < 0:
         ap.error("--kn must be > 0")
+    if a.ber is not None and a.fec not in (None, "none"):
+        ap.error(f"--ber models a link without FEC: use --fec none (or leave --fec out), not --fec {a.fec}")
+    if a.ber is None and a.fec == "none":
+        ap.error("--fec none needs --ber (the bit error rates of the uncoded link)")
+    if a.ber is None:
+        a.fec = a.fec or "ldpc"
 
     try:
         codec = codecs.load(a.model, threads=a.threads, engine=a.engine)
     except (ModelError, ValueError) as e:
         sys.exit(f"error: {e}")
     digital = codec.kind == BYTES
+    if a.ber is not None:
+        return bit_error_evaluation(codec, a, argv)
+    if a.stages and not a.groups:
+        a.groups = a.stages
     if a.groups:
         return rate_distortion(codec, a, argv)
     if digital and not a.kn:
@@ -184,6 +202,47 @@ def rate_distortion(codec, a, argv):
         with open(card_path, "w") as f:
             json.dump(card, f, indent=1)
         print(f"updated {card_path}")
+
+
+def bit_error_evaluation(codec, a, argv):
+    """--ber: one result per (stages, ber): stages, ber, bpp, psnr_db, ssim, ms_ssim and how
+    often the codec could not decode (evaluation.bit_errors)."""
+    if codec.kind != BYTES:
+        sys.exit(f"error: --ber flips bits of byte chunks; {codec.name} sends analog symbols (use --snr)")
+    if a.update_card:
+        sys.exit("error: --update-card stores rate-distortion (--groups) or channel results, not --ber sweeps; "
+                 "keep them in docs/results (--json)")
+    sel = a.stages or a.groups or ["all"]
+    try:
+        stages = None if sel == ["all"] else [int(g) for g in sel]
+    except ValueError:
+        sys.exit(f"error: --stages takes 'all' or numbers of chunks, not {' '.join(sel)}")
+    paths = list_images(a.images) if os.path.isdir(a.images) else []
+    if not paths:
+        sys.exit(f"error: no images in {a.images}")
+    try:
+        results, rows, skipped = evaluation.bit_errors(codec, paths, stages, a.ber, a.realizations, a.seed,
+                                                       not a.no_ssim)
+    except ValueError as e:
+        sys.exit(f"error: {e}")
+    for s in skipped:
+        print(f"skipped: {s}", file=sys.stderr)
+    n_images = len(paths) - len(skipped)
+    print(f"{codec.name}  {n_images} images x {a.realizations} realizations, no FEC, independent bit flips")
+    print(f"{'stages':>6} {'BER':>8} {'bpp':>7} {'PSNR (dB)':>10} {'SSIM':>7} {'MS-SSIM':>8}  failures  corrupt chunks")
+    nan = float("nan")
+    for r in results:
+        print(f"{r['stages']:6d} {r['ber']:8.1e} {r['bpp']:7.4f} {r['psnr_db']:10.2f} "
+              f"{r['ssim'] if r['ssim'] is not None else nan:7.4f} {r['ms_ssim'] if r['ms_ssim'] is not None else nan:8.4f}"
+              f"  {r['decode_failures']:>3}/{r['transmissions']:<4}  {r['corrupt_chunks']}")
+    out = {"model": codec.name, "codec": codec.codec, "fec": "none", "n_images": n_images,
+           "realizations": a.realizations, "seed": a.seed, "images": os.path.abspath(a.images),
+           "command": "apps/evaluate.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+           "results": results, "per_image": rows}
+    if a.json:
+        os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
 
 
 def update_card(codec, a, argv, results, rows, n_images):

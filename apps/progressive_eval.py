@@ -12,6 +12,8 @@ python/jscc/link/slots.py says exactly what is simulated; docs/progressive.md de
       --images ../shared/data/kodak --json out/fading.json --plot out/fading.png
 
 Schemes: a multi-chunk codec (progressive-hyperprior) is scheduled chunk by chunk with --policy;
+one whose decoder takes any bytes (progressive-vq) goes uncoded (Gray QAM, no LDPC, no CRC: bit
+errors reach its decoder) unless named "<codec>-ldpc"; "<codec>-uncoded" asks for that explicitly;
 "<codec>-adaptive" / "<codec>-ldpc" sends an image codec (webp, jpeg2000, jpeg, ...) as one chunk
 at the highest quality that fits what the channel promises over --deadline slots; a Deep JSCC
 model sends its symbols as they are (fading only).
@@ -47,11 +49,11 @@ def fraction(text):
 
 
 def load_scheme(name, threads, deadline):
-    base = name
-    for suffix in ("-adaptive", "-ldpc"):
+    base, uncoded = name, None
+    for suffix, u in (("-adaptive", None), ("-ldpc", False), ("-uncoded", True)):
         if name.endswith(suffix):
-            base = name[: -len(suffix)]
-    s = slots.scheme_for(codecs.load(base, threads=threads), deadline)
+            base, uncoded = name[: -len(suffix)], u
+    s = slots.scheme_for(codecs.load(base, threads=threads), deadline, uncoded)
     s.name = name
     return s
 
@@ -150,7 +152,8 @@ def main(argv=None):
         for n, pts in results.items():
             for r in pts:
                 print(f"{n:<28} {r['snr_db']:5.1f} dB: {r['images_completed']:4d} images, PSNR "
-                      f"{r['mean_psnr_db'] or float('nan'):6.2f} dB, {r['throughput_px_per_s'] / 1e3:8.1f} kpx/s, "
+                      f"{r['mean_psnr_db'] or float('nan'):6.2f} dB, MS-SSIM {r['mean_ms_ssim'] or float('nan'):.4f}, "
+                      f"{r['throughput_px_per_s'] / 1e3:8.1f} kpx/s, "
                       f"waiting p50/p99 {r['waiting_slots_p50']}/{r['waiting_slots_p99']}")
     if a.json:
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)
@@ -173,11 +176,13 @@ def plot(out, path):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     keys = [("images_completed", "images completed"), ("mean_psnr_db", "mean PSNR at completion (dB)"),
-            ("throughput_px_per_s", "throughput (pixels/s)"), ("waiting_slots_p99", "waiting time p99 (slots)")]
-    fig, axes = plt.subplots(1, 4, figsize=(17, 4))
+            ("mean_ms_ssim", "mean MS-SSIM at completion"), ("throughput_px_per_s", "throughput (pixels/s)"),
+            ("waiting_slots_p99", "waiting time p99 (slots)")]
+    fig, axes = plt.subplots(1, 5, figsize=(21, 4))
     for ax, (k, label) in zip(axes, keys):
         for name, pts in out["schemes"].items():
-            ax.plot([p["snr_db"] for p in pts], [p[k] if p[k] is not None else np.nan for p in pts], "o-", label=name)
+            ax.plot([p["snr_db"] for p in pts], [p.get(k) if p.get(k) is not None else np.nan for p in pts], "o-",
+                    label=name)
         ax.set_xlabel("average SNR (dB)")
         ax.set_ylabel(label)
         ax.grid(alpha=0.3)

@@ -254,6 +254,20 @@ def test_rate_distortion_evaluation(codec, img, tmp_path):
         evaluation.scheme(codec, "awgn", kn=6)
 
 
+def test_bit_errors_without_fec_are_counted_not_raised(codec, img, tmp_path):
+    """The entropy-coded stream through an uncoded link (evaluate.py --fec none --ber): flipped
+    bits are caught by the streams' end marks, the damaged groups left out, never an exception."""
+    from PIL import Image
+    Image.fromarray(img).save(tmp_path / "a.png")
+    res, _, _ = evaluation.bit_errors(codec, [str(tmp_path / "a.png")], None, [0, 1e-3, 3e-2], realizations=4,
+                                      progress=False)
+    by = {(r["stages"], r["ber"]): r for r in res}
+    assert len(res) == 4 * 3 and all({"stages", "ber", "bpp", "psnr_db", "ssim", "ms_ssim"} <= set(r) for r in res)
+    assert all(by[(s, 0)]["decode_failures"] == 0 and by[(s, 0)]["corrupt_chunks"] == 0 for s in range(1, 5))
+    worst = by[(4, 3e-2)]
+    assert worst["bit_flips"] > 0 and worst["decode_failures"] + worst["corrupt_chunks"] > 0
+
+
 def test_train_export_evaluate_commands(tmp_path, kodim23):
     from PIL import Image
     data = tmp_path / "data"
@@ -280,6 +294,12 @@ def test_train_export_evaluate_commands(tmp_path, kodim23):
     rd = json.loads((tmp_path / "rd.json").read_text())["results"]
     assert [x["groups"] for x in rd] == [1, 2] and rd[0]["bpp"] < rd[1]["bpp"]
     assert json.loads((tmp_path / "models" / "t" / "model.json").read_text())["kodak_rd"]["results"] == rd
+    r = run_app("evaluate.py", "--model", tmp_path / "models" / "t", "--fec", "none", "--stages", "all", "--ber", "0",
+                "1e-2", "--images", data, "--realizations", "2", "--json", tmp_path / "ber.json", timeout=300)
+    assert r.returncode == 0, r.stderr
+    ber = json.loads((tmp_path / "ber.json").read_text())
+    assert ber["fec"] == "none" and [(x["stages"], x["ber"]) for x in ber["results"]] == [(1, 0), (1, 0.01), (2, 0), (2, 0.01)]
+    assert all(x["transmissions"] == 6 and "decode_failures" in x and x["ms_ssim"] is not None for x in ber["results"])
 
 
 # --- the shipped model, when there is one ---------------------------------------------------------

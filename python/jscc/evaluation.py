@@ -23,7 +23,7 @@ from .channels import sim
 from .codecs.base import BYTES, Chunk
 from .coding import chain, mcs as mcs_table
 from .imageio import ImageError, load_rgb
-from .metrics import psnr, ssim
+from .metrics import ms_ssim, psnr, ssim
 
 FECS = ("ldpc", "capacity")
 
@@ -232,4 +232,72 @@ def rate_distortion(codec, paths, groups=None, with_ssim=True, progress=True):
                 "psnr_db": round(float(np.mean([r["psnr_db"] for r in v])), 3),
                 "ssim": round(float(np.mean([r["ssim"] for r in v])), 4) if with_ssim else None}
                for g, v in sorted(per.items())]
+    return results, rows, skipped
+
+
+def flip_bits(data, ber, rng):
+    """Independent bit flips at rate ber on a uint8 array (a copy): an uncoded link's hard decisions."""
+    data = np.asarray(data, np.uint8)
+    if ber <= 0 or data.size == 0:
+        return data.copy()
+    return data ^ np.packbits(rng.random(data.size * 8) < ber)
+
+
+def bit_errors(codec, paths, stages=None, bers=(0.0,), realizations=1, seed=0, with_ssim=True, progress=True):
+    """A multi-chunk byte codec's first `stages` chunks sent without FEC or CRC: every bit flips
+    independently with probability ber, whatever arrives is decoded. Each image is encoded once;
+    per (stages, ber) `realizations` flip patterns (seeded by file name, stages and ber). Returns
+    (results, per-image rows, skipped files); a result: stages, ber, bpp, psnr_db, ssim, ms_ssim
+    (means over images and realizations), psnr_std_err, bit_flips (mean per transmission),
+    decode_failures (transmissions the codec could not decode at all: its failure image),
+    corrupt_chunks (chunks the codec found damaged and left out), transmissions."""
+    for b in bers:
+        if not 0 <= b <= 0.5:
+            raise ValueError(f"a bit error rate must be in [0, 0.5], got {b}")
+    if realizations < 1:
+        raise ValueError("realizations must be >= 1")
+    per, rows, skipped = {}, [], []
+    for p in tqdm(paths, desc="bit errors", disable=not progress, mininterval=2):
+        try:
+            img = load_rgb(p)
+        except ImageError as e:
+            skipped.append(str(e))
+            continue
+        h, w = img.shape[:2]
+        chunks = codec.encode(img)
+        for s in stages or range(1, len(chunks) + 1):
+            if not 1 <= s <= len(chunks):
+                raise ValueError(f"{s} stages asked for; {codec.name} sends 1..{len(chunks)}")
+            sent = chunks[:s]
+            for ber in bers:
+                rng = np.random.default_rng([seed, zlib.crc32(os.path.basename(p).encode()), s,
+                                             int(round(ber * 1e9))])
+                acc = dict(ps=[], ss=[], ms=[], flips=0, fail=0, corrupt=0)
+                for _ in range(realizations):
+                    got = {c.index: Chunk(c.index, BYTES, flip_bits(c.data, ber, rng), c.meta) for c in sent}
+                    acc["flips"] += sum(int(np.unpackbits(g.data ^ c.data).sum()) for g, c in zip(got.values(), sent))
+                    out = codec.decode(got, h, w)
+                    acc["fail"] += bool(out.info.get("failed"))
+                    acc["corrupt"] += len(out.info.get("corrupt", {}))
+                    acc["ps"].append(psnr(img, out.image))
+                    if with_ssim:
+                        acc["ss"].append(ssim(img, out.image))
+                        acc["ms"].append(ms_ssim(img, out.image))
+                r = {"image": os.path.basename(p), "stages": s, "ber": ber,
+                     "bpp": 8 * sum(c.data.size for c in sent) / (h * w), "psnr_db": float(np.mean(acc["ps"])),
+                     "ssim": float(np.mean(acc["ss"])) if with_ssim else None,
+                     "ms_ssim": float(np.mean(acc["ms"])) if with_ssim else None}
+                rows.append(r)
+                per.setdefault((s, ber), []).append((r, acc))
+    results = []
+    for (s, ber), v in sorted(per.items()):
+        ps = [q for _, acc in v for q in acc["ps"]]
+        n = len(ps)
+        mean = lambda key: round(float(np.mean([x for _, acc in v for x in acc[key]])), 4) if with_ssim else None  # noqa: E731
+        results.append({"stages": s, "ber": ber, "bpp": round(float(np.mean([r["bpp"] for r, _ in v])), 4),
+                        "psnr_db": round(float(np.mean(ps)), 3), "ssim": mean("ss"), "ms_ssim": mean("ms"),
+                        "psnr_std_err": round(float(np.std(ps) / np.sqrt(n)), 3),
+                        "bit_flips": round(sum(acc["flips"] for _, acc in v) / n, 2),
+                        "decode_failures": int(sum(acc["fail"] for _, acc in v)),
+                        "corrupt_chunks": int(sum(acc["corrupt"] for _, acc in v)), "transmissions": n})
     return results, rows, skipped

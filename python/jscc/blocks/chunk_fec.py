@@ -3,7 +3,9 @@
 Symbol chunks (analog) pass through both untouched, marked frame_type 0. Byte chunks become QAM
 symbol PDUs on the way out and, on the way in, bytes again only when their CRC passes; a chunk
 that fails is sent on as an empty byte PDU marked chunk_failed, so the codec decoder knows it
-was sent and lost (and never sees corrupted bytes).
+was sent and lost (and never sees corrupted bytes), unless the decoder keeps damaged chunks (for
+a codec whose decoder takes any bytes, progressive-vq): then its bytes go on as they were
+received, marked chunk_damaged.
 """
 import numpy as np
 
@@ -45,12 +47,14 @@ class chunk_fec_decoder(pdu_block):
     else the SNR from snr_db, as the AWGN channel block tags it),
     LDPC-decoded and CRC-checked: bytes out (u8), or an empty u8 PDU with chunk_failed when the
     CRC fails. Metadata gains ldpc_codewords, ldpc_failed, ldpc_iterations. Analog chunks pass.
-    threads: LDPC decoding threads (0: all cores)."""
+    threads: LDPC decoding threads (0: all cores). keep_damaged: a chunk whose CRC fails goes on
+    as its hard-decided bytes after the length field, marked chunk_damaged (counted "damaged")."""
 
-    def __init__(self, threads=0):
+    def __init__(self, threads=0, keep_damaged=False):
         pdu_block.__init__(self, "jscc_chunk_fec_decoder",
-                           stat_keys=("decoded", "failed", "passed", "codewords", "failed_codewords"))
+                           stat_keys=("decoded", "failed", "damaged", "passed", "codewords", "failed_codewords"))
         self.threads = int(threads)
+        self.keep_damaged = bool(keep_damaged)
 
     def handle(self, port, meta, d, data):
         if M.get_int(d, M.FRAME_TYPE, 0, 0, 1) == 0:
@@ -62,11 +66,16 @@ class chunk_fec_decoder(pdu_block):
         if not np.iscomplexobj(data):
             raise TypeError(f"digital chunk of {data.dtype}: expected c32 symbols")
         m = mcs_table.from_header(M.get_int(d, M.BITS_PER_SYMBOL), M.get_int(d, M.FEC))
-        payload, info = chain.decode(data, reliability(d, data.size), m, self.threads)
+        payload, info = chain.decode(data, reliability(d, data.size), m, self.threads, self.keep_damaged)
         self.count("codewords", info["codewords"])
         self.count("failed_codewords", info["failed_codewords"])
         entries = {M.LDPC_CODEWORDS: info["codewords"], M.LDPC_FAILED: info["failed_codewords"],
                    M.LDPC_ITERATIONS: round(info["iterations"], 2), M.MCS: m.name, M.KIND: BYTES}
+        if payload is None and "damaged" in info:
+            self.count("damaged")
+            self.publish(M.with_entries(meta, **entries, **{M.CHUNK_DAMAGED: True}),
+                         np.frombuffer(info["damaged"], np.uint8))
+            return
         if payload is None:
             self.count("failed")
             self.publish(M.with_entries(meta, **entries, **{M.CHUNK_FAILED: True}), np.zeros(0, np.uint8))

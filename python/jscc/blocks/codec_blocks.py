@@ -121,7 +121,7 @@ class _Image:
         self.height = M.get_int(d, M.HEIGHT, height, 0, M.header_max(M.HEIGHT))
         self.width = M.get_int(d, M.WIDTH, width, 0, M.header_max(M.WIDTH))
         self.chunks = {}
-        self.snr, self.lost_fragments = [], 0
+        self.snr, self.lost_fragments, self.damaged = [], 0, 0
         self.last = {}
         self.updated = time.monotonic()
 
@@ -134,7 +134,8 @@ class codec_decode_pdu(pending_pdu_block):
     in turn), or `timeout` seconds after its last chunk. A byte chunk marked chunk_failed counts
     as lost; a damaged symbol chunk is zero-filled / cut to length by the codec. The image size
     comes from the metadata, else the block's height/width. Output metadata: the first chunk's
-    entries plus chunks, chunks_received, chunks_failed, decode_failed, missing, extra, nonfinite,
+    entries plus chunks, chunks_received, chunks_failed, chunks_damaged (CRC failed, bytes decoded
+    as they came: Chunk FEC Decoder with keep_damaged), decode_failed, missing, extra, nonfinite,
     lost_fragments, snr_db (mean). Chunks of another model (model or model_id entry) are counted
     ("inconsistent") and dropped. flush() decodes everything pending now (receivers call it
     before they stop, so no partial image is lost). refine: also decode an image after each chunk
@@ -155,8 +156,8 @@ class codec_decode_pdu(pending_pdu_block):
                  refine=False, snr_db=None):
         pending_pdu_block.__init__(self, "jscc_codec_decode_pdu", timeout, out_ports=("out", "refine"),
                                    stat_keys=("decoded", "damaged", "short", "long", "nonfinite", "chunks",
-                                              "chunks_failed", "decode_failed", "inconsistent", "refinements",
-                                              "no_snr", "redelivered", "missing_images"))
+                                              "chunks_failed", "chunks_damaged", "decode_failed", "inconsistent",
+                                              "refinements", "no_snr", "redelivered", "missing_images"))
         self.codec = registry.load(model, threads=threads, parts=("decoder",), engine=engine)
         self.height, self.width = int(height), int(width)
         self.refine = bool(refine)
@@ -203,6 +204,9 @@ class codec_decode_pdu(pending_pdu_block):
                 raise ValueError(f"chunk {idx} of an image with {im.count} chunks")
             self.count("chunks")
             self.count("chunks_failed", chunk is None)
+            damaged = bool(d.get(M.CHUNK_DAMAGED)) and chunk is not None
+            self.count("chunks_damaged", damaged)
+            im.damaged += damaged
             im.chunks[idx] = chunk
             im.last = {M.SNR_DB: snr} if snr is not None else {}  # what the latest chunk saw
             if M.MCS in d:
@@ -273,7 +277,8 @@ class codec_decode_pdu(pending_pdu_block):
                                                       **im.last})
             return self.publish(meta, out.image, "refine")
         entries = {M.IMAGE_ID: key, M.CHUNKS: im.count, M.CHUNKS_RECEIVED: len(im.chunks) - failed,
-                   M.CHUNKS_FAILED: failed, M.DECODE_FAILED: bool(info.get("failed", False)),
+                   M.CHUNKS_FAILED: failed, M.CHUNKS_DAMAGED: im.damaged,
+                   M.DECODE_FAILED: bool(info.get("failed", False)),
                    M.LOST_FRAGMENTS: im.lost_fragments}
         if self.codec.kind == SYMBOLS:  # symbols zero-filled / dropped / zeroed
             for k in (M.MISSING, M.EXTRA, M.NONFINITE):
@@ -345,8 +350,9 @@ class codec_decoder(gr.hier_block2):
                                 gr.io_signature(0, 0, 0))
         self.message_port_register_hier_out("out")
         self.to_pdu = stream_to_pdu(len_tag_key)
-        self.fec = chunk_fec_decoder(threads)
         self.decode = codec_decode_pdu(model, height, width, threads, timeout, engine, snr_db)
+        # a codec that decodes any bytes gets damaged chunks as they came, not as lost
+        self.fec = chunk_fec_decoder(threads, getattr(self.decode.codec, "bit_error_tolerant", False))
         self.connect(self, self.to_pdu)
         self.msg_connect(self.to_pdu, "pdus", self.fec, "in")
         self.msg_connect(self.fec, "out", self.decode, "in")

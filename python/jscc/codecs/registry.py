@@ -45,4 +45,4 @@ def cards():
 
 def _import_all():
     # the codec modules register themselves on import
-    from . import classical, deepjscc, progressive  # noqa: F401
+    from . import classical, deepjscc, progressive, rvq  # noqa: F401

@@ -93,11 +93,13 @@ def encode(payload, mcs):
     return qam_map(_interleave(blocks, mcs.bits_per_symbol), mcs.bits_per_symbol)
 
 
-def decode(symbols, csi, mcs, threads=0):
+def decode(symbols, csi, mcs, threads=0, keep_damaged=False):
     """Received symbols (equalised; zero where lost) and their reliabilities csi = |h|^2/noise_var
     (a scalar or one per symbol; 0 where lost) -> (payload bytes or None, info).
 
-    info: codewords, failed_codewords, iterations (mean), crc_ok, why (when None).
+    info: codewords, failed_codewords, iterations (mean), crc_ok, why (when None); with
+    keep_damaged, when the frame fails: damaged, the hard-decided bytes after the length field
+    (payload, CRC and padding: for a codec that decodes any bytes and knows its chunk length).
     Non-finite symbols or reliabilities are erasures."""
     from ..jscc_python import soft_demap  # the C++ demapper soft_demapper_cf uses
     mcs = parse(mcs)
@@ -123,6 +125,8 @@ def decode(symbols, csi, mcs, threads=0):
     info["crc_ok"] = payload is not None
     if why:
         info["why"] = why
+        if keep_damaged:
+            info["damaged"] = data[4:]
     return payload, info
 
 

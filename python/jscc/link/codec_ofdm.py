@@ -121,7 +121,7 @@ class codec_ofdm_rx(gr.hier_block2):
         self.to_pdu = stream_to_pdu(M.LEN_TAG, p.max_payload, csi=True)
         self.decode = codec_decode_pdu(model, threads=threads, timeout=timeout, engine=engine, refine=refine)
         self.reassemble = chunk_reassembler(p.max_payload, timeout, names, self.decode.codec.model_id)
-        self.fec = chunk_fec_decoder(threads)
+        self.fec = chunk_fec_decoder(threads, getattr(self.decode.codec, "bit_error_tolerant", False))
         self.tap = csi_tap()
         self.connect(self, self.rx)
         self.connect((self.rx, 0), (self.to_pdu, 0))

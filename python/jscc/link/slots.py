@@ -17,19 +17,24 @@ Schemes: "progressive" (a multi-chunk byte codec: chunk sizes from the real enco
 from really decoding what arrived), "oneshot" (an image codec sent as one chunk at the highest
 quality that fits what the channel promises over `deadline` slots; adaptive WebP, JPEG 2000 +
 LDPC: delivered only if every byte arrives; when not even the lowest quality fits, the image is
-skipped and the slot stays idle: the paper's failure at very low SNR), "analog" (Deep JSCC).
+skipped and the slot stays idle: the paper's failure at very low SNR), "analog" (Deep JSCC),
+"uncoded" (a multi-chunk byte codec whose decoder takes any bytes, progressive-vq: its chunks go
+as Gray QAM without LDPC or CRC; per slot the densest modulation whose BER at the CSI's SNR
+minus `margin_db` is below `UNCODED_BER`; every symbol is really mapped, faded, given noise
+at its slot's SNR and hard-decided, and the received bytes, bit errors and all, are decoded).
 """
 import dataclasses
 
 import numpy as np
 
 from ..codecs.base import BYTES
-from ..coding import chain, fer, ldpc, mcs as mcs_table
+from ..coding import chain, fer, ldpc, mcs as mcs_table, qam
 from ..imageio import load_rgb
-from ..metrics import psnr
+from ..metrics import ms_ssim, psnr
 from .scheduler import Job, Policy, schedule
 
 ROBUST = mcs_table.parse("bpsk-1/3")
+UNCODED_BER = 1e-3  # the uncoded scheme's modulation choice: expected BER at most this
 
 
 @dataclasses.dataclass
@@ -67,7 +72,7 @@ class Progressive:
 
     def __init__(self, codec):
         self.codec, self.name = codec, codec.name
-        self._enc, self._q = {}, {}
+        self._enc, self._q, self._ms = {}, {}, {}
 
     def prepare(self, path):
         if path not in self._enc:
@@ -85,6 +90,40 @@ class Progressive:
             out = self.codec.decode({i: chunks[i] for i in arrived}, *img.shape[:2])
             self._q[key] = (psnr(img, out.image), not out.info.get("failed"))
         return self._q[key]
+
+
+class Uncoded(Progressive):
+    """A multi-chunk byte codec sent without FEC or CRC (progressive-vq): every chunk arrives, with
+    whatever bit errors its slots gave it, and is decoded as it came."""
+
+    def __init__(self, codec):
+        super().__init__(codec)
+        self.name = f"{codec.name}-uncoded"
+
+    def received(self, path, flipped):
+        """Decode chunks {index: uint8 bytes as received} -> (psnr, decodable, ms_ssim)."""
+        img, chunks = self._enc[path]
+        out = self.codec.decode({i: dataclasses.replace(chunks[i], data=d) for i, d in flipped.items()},
+                                *img.shape[:2])
+        return psnr(img, out.image), not out.info.get("failed"), ms_ssim(img, out.image)
+
+
+def _uncoded_mcs(snr_db, margin_db):
+    """The densest Gray QAM whose BER at snr_db - margin_db is at most UNCODED_BER (BPSK otherwise)."""
+    for bps, name in ((6, "64qam"), (4, "16qam"), (2, "qpsk")):
+        if qam.uncoded_ber(snr_db - margin_db, bps) <= UNCODED_BER:
+            return mcs_table.parse(f"{name}-uncoded")
+    return mcs_table.parse("bpsk-uncoded")
+
+
+def _ms_ssim_of(scheme, path, arrived):
+    """MS-SSIM of what a progressive scheme decodes from `arrived`, cached (only delivered images
+    need it: a separate cache from the PSNRs the scheduler asks for every prefix)."""
+    key = (path, arrived)
+    if key not in scheme._ms:
+        img, chunks = scheme._enc[path]
+        scheme._ms[key] = ms_ssim(img, scheme.codec.decode({i: chunks[i] for i in arrived}, *img.shape[:2]).image)
+    return scheme._ms[key]
 
 
 class OneShot:
@@ -108,6 +147,12 @@ class OneShot:
             self._q[key] = psnr(img, self.codec.decode({0: chunk}, *img.shape[:2]).image)
         return self._q[key]
 
+    def ms_ssim(self, path, img, chunk):
+        key = (path, chunk.data.size, "ms")
+        if key not in self._q:
+            self._q[key] = ms_ssim(img, self.codec.decode({0: chunk}, *img.shape[:2]).image)
+        return self._q[key]
+
 
 class Analog:
     """Deep JSCC: one symbol chunk, sent as it is."""
@@ -123,7 +168,15 @@ class Analog:
         return self._x[path]
 
 
-def scheme_for(codec, deadline=4):
+def scheme_for(codec, deadline=4, uncoded=None):
+    """The scheme a codec runs as. uncoded: its chunks without FEC; None: so when the codec
+    decodes any bytes (codec.bit_error_tolerant, progressive-vq), else coded."""
+    if uncoded is None:
+        uncoded = bool(getattr(codec, "bit_error_tolerant", False))
+    if uncoded:
+        if codec.kind != BYTES or codec.max_chunks(512, 768) < 2:
+            raise ValueError(f"{codec.name}: only a multi-chunk byte codec is sent uncoded")
+        return Uncoded(codec)
     if codec.kind == BYTES and codec.max_chunks(512, 768) > 1:
         return Progressive(codec)
     if codec.kind == BYTES:
@@ -133,7 +186,7 @@ def scheme_for(codec, deadline=4):
 
 def simulate(scheme, paths, states, policy=None, margin_db=1.0, rng=None, slot_s=0.01, max_images=None):
     """Run the slots; returns (per-image records, summary). Records: image, start, end, waiting,
-    delivered, psnr_db, chunks_planned, chunks_ok, mcs."""
+    delivered, psnr_db, ms_ssim, chunks_planned, chunks_ok, mcs (uncoded: bit_errors)."""
     policy = policy or Policy()
     rng = rng or np.random.default_rng(0)
     n_slots = states.budget.size
@@ -180,6 +233,11 @@ def simulate(scheme, paths, states, policy=None, margin_db=1.0, rng=None, slot_s
         def cost(n_bytes, t=t):
             if isinstance(scheme, Analog):
                 return n_bytes // 8, None
+            if isinstance(scheme, Uncoded):  # the bytes alone: no CRC, no code
+                if not fading:
+                    return 8 * n_bytes, None
+                m = _uncoded_mcs(states.csi_db[t], margin_db)
+                return -(-8 * n_bytes // m.bits_per_symbol), m.name
             if not fading:
                 return 8 * (n_bytes + chain.OVERHEAD), None
             m = _mcs(states, t, margin_db)
@@ -229,7 +287,21 @@ def _deliver(scheme, job, log, states, rng):
                 y[seg] = x[seg] + noise / np.sqrt(max(g, 1e-12))
                 pos += n
         out = scheme.codec.decode_symbols(y, *img.shape[:2])
-        rec.update(delivered=True, psnr_db=psnr(img, out), chunks_ok=1)
+        rec.update(delivered=True, psnr_db=psnr(img, out), ms_ssim=ms_ssim(img, out), chunks_ok=1)
+        return rec
+    if isinstance(scheme, Uncoded):
+        img, chunks = scheme._enc[path]
+        flipped, errors = {}, 0
+        for c in range(job.plan):
+            parts = [(t, units) for t, ch, first, units in log if ch == c]
+            data = chunks[c].data
+            if fading:
+                data = _uncoded_link(data, job.meta[c], parts, states, rng)
+                errors += int(np.unpackbits(data ^ chunks[c].data).sum())
+            flipped[c] = data
+        q, decodable, ms = scheme.received(path, flipped)
+        rec.update(delivered=decodable, psnr_db=q if decodable else None, ms_ssim=ms if decodable else None,
+                   chunks_ok=len(flipped), bit_errors=errors)
         return rec
     ok = []
     for c in range(job.plan):
@@ -239,13 +311,27 @@ def _deliver(scheme, job, log, states, rng):
     rec["chunks_ok"] = len(arrived)
     if isinstance(scheme, Progressive):
         q, decodable = scheme.quality(path, arrived)
-        rec.update(delivered=decodable, psnr_db=q if decodable else None)
+        rec.update(delivered=decodable, psnr_db=q if decodable else None,
+                   ms_ssim=_ms_ssim_of(scheme, path, arrived) if decodable else None)
     else:
         img, chunk = job.payload
         got = chunk is not None and bool(ok) and ok[0]
         rec.update(delivered=got, psnr_db=scheme.quality(path, img, chunk) if got else None,
+                   ms_ssim=scheme.ms_ssim(path, img, chunk) if got else None,
                    n_bytes=chunk.data.size if chunk is not None else 0, skipped=chunk is None)
     return rec
+
+
+def _uncoded_link(data, mcs_name, parts, states, rng):
+    """A chunk's bytes through Gray QAM, each symbol faded and noised at the SNR of the slot it
+    went out in (coherent, zero-forcing: noise variance 1 / slot SNR), hard decisions -> bytes."""
+    bps = mcs_table.parse(mcs_name).bits_per_symbol
+    x, n_bits = qam.bytes_to_symbols(data.tobytes(), bps)
+    snr = np.concatenate([np.full(int(round(u)), states.snr_db[t]) for t, u in parts] or [np.zeros(0)])
+    snr = np.resize(snr, x.size) if snr.size else np.full(x.size, states.snr_db[parts[-1][0]] if parts else 0.0)
+    sigma = np.sqrt(10 ** (-snr / 10) / 2)
+    y = x + sigma * (rng.standard_normal(x.size) + 1j * rng.standard_normal(x.size))
+    return np.packbits(qam.qam_hard(y, bps)[:n_bits])
 
 
 def _chunk_survives(parts, mcs_name, states, rng):
@@ -283,6 +369,7 @@ def summarise(records, n_slots, slot_s, used, paths):
     pct = lambda q: float(np.percentile(w, q)) if w.size else None  # noqa: E731
     return dict(images_completed=len(done), images_attempted=len(records),
                 mean_psnr_db=float(np.mean([r["psnr_db"] for r in done])) if done else None,
+                mean_ms_ssim=float(np.mean([r["ms_ssim"] for r in done])) if done else None,
                 throughput_px_per_s=px / (n_slots * slot_s), slots=n_slots, slot_s=slot_s,
                 waiting_slots_mean=float(w.mean()) if w.size else None, waiting_slots_p50=pct(50),
                 waiting_slots_p99=pct(99), waiting_slots_p999=pct(99.9),
