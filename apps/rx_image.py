@@ -5,6 +5,8 @@
   apps/rx_image.py --zmq tcp://127.0.0.1:5556 --model deepjscc-kn6-awgn-10db --out out/rx \\
       --reference ../shared/data/kodak --expect 24 --timeout 240
   apps/rx_image.py --usrp --args type=b200 --freq 2.45e9 --rate 1e6 --gain 30 --out out/rx
+  apps/rx_image.py --zmq tcp://127.0.0.1:5556 --model progressive-hyperprior --csi tcp://127.0.0.1:5557
+      # publishes each frame's SNR estimate for tx_image.py --mcs adaptive --csi
 
 Writes each image (PNG) as soon as it is complete (or its fragments timed out: lost ones are
 zero-filled and reported). With --reference (the sender's file or folder, listed as the sender
@@ -20,7 +22,7 @@ import sys
 import time
 
 import numpy as np
-from gnuradio import gr
+from gnuradio import gr, zeromq
 
 from gnuradio.jscc import cli
 from gnuradio.jscc.blocks.image_sink import image_sink
@@ -47,6 +49,8 @@ def main(argv=None):
     g = ofdm.add_arguments(ap)
     g.add_argument("--equalizer", choices=("zf", "mmse"), default="zf")
     g.add_argument("--threshold", type=cli.open_fraction, default=0.2, help="frame detection threshold (0..1)")
+    ap.add_argument("--csi", metavar="ADDR", help="publish each frame's SNR estimate (CSI) on this ZMQ address "
+                    "(bound here) for the transmitter's scheduler (tx_image.py --csi)")
     radio.add_arguments(ap, default_gain=20.0)
     a = ap.parse_args(argv)
 
@@ -69,6 +73,13 @@ def main(argv=None):
     tb = gr.top_block("jscc_rx_image")
     tb.connect(src, rx)
     tb.msg_connect(rx, "out", sink, "in")
+    if a.csi:
+        try:
+            csi = zeromq.pub_msg_sink(a.csi, 100, True)
+        except RuntimeError as e:
+            print(f"error: --csi {a.csi}: {e}", file=sys.stderr)
+            return 2
+        tb.msg_connect(rx, "csi", csi, "in")
 
     stop = radio.stop_on_signals()
     t0 = time.monotonic()
