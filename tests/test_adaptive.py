@@ -270,7 +270,8 @@ def test_pdu_blocks_use_the_snr(tiny, small):
     _, d, img = M.pdu_image(out)
     assert np.array_equal(img, codec.decode_symbols(sym_of(msg), h, w, 3.0)) and d[M.SNR_DB] == 3.0
     # no SNR anywhere: counted and dropped, never a guess; the block's fallback when set
-    bare = pmt.cons(pmt.car(msg), pmt.cdr(msg))
+    # (another image id: the block never re-opens an image it has decoded)
+    bare = pmt.cons(M.with_entries(pmt.car(msg), **{M.IMAGE_ID: 2}), pmt.cdr(msg))
     assert run_msgs(dec, [bare], 1, timeout=1) == [] and dec.stats()["no_snr"] == 1
     (out,) = run_msgs(codec_decode_pdu(tiny, engine="onnxruntime", snr_db=12.0), [bare], 1)
     assert np.array_equal(M.pdu_image(out)[2], codec.decode_symbols(sym_of(msg), h, w, 12.0))
