@@ -48,8 +48,11 @@ def main(argv=None):
     model = ProgressiveHyperprior(run["n"], run["m"], tuple(run["groups"]))
     model.load_state_dict(ck["model"])
     model.eval()
-    train, _ = split_holdout(list_images(a.data))  # calibrate on training images, never on validation or Kodak
+    # calibrate on training images (nested by source: walked), never on validation or Kodak
+    train, _ = split_holdout(list_images(a.data, recursive=True))
     calib = [c.transpose(1, 2, 0) for c in center_crops(train[::max(len(train) // a.calib, 1)][:a.calib], 256)]
+    if not calib:  # an empty calibration would give h_s's integer scales from nothing
+        sys.exit(f"--data {a.data}: no training images to calibrate the integer h_s on")
 
     os.makedirs(a.models, exist_ok=True)
     out = os.path.join(a.models, a.name)
