@@ -38,6 +38,12 @@ def test_policies():
         j = Job("x", sizes, quals)
         run([j], [1000] * 10, Policy.parse(policy))
         assert j.plan == want, policy
+    # an image with nothing to send (adaptive WebP whose smallest size cannot fit) is planned as
+    # nothing under every policy, and the next image goes in the same slot (it crashed the scheduler)
+    for policy in ("all", "groups:2", "target:29.5", "deadline:2"):
+        q = [Job("empty", []), Job("y", [42])]
+        log, done = run(q, [1000], Policy.parse(policy))
+        assert [j.key for j in done] == ["empty", "y"] and done[0].plan == 0 and log[0] == [("y", 0, 400)], policy
     for bad in ("groups:0", "groups:1.5", "target", "fastest", "deadline:-1"):
         with pytest.raises(ValueError):
             Policy.parse(bad)

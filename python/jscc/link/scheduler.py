@@ -59,6 +59,8 @@ class Policy:
         """Chunks to plan for job. unit_cost(n_bytes) -> budget units of a chunk at today's CSI;
         expected_per_slot: budget units one slot is expected to carry."""
         n = len(job.sizes)
+        if n == 0:  # nothing to send (an adaptive one-shot codec whose smallest size cannot fit)
+            return 0
         if self.kind == "groups":
             return max(1, min(n, int(self.value)))
         if self.kind == "target":
