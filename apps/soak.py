@@ -42,10 +42,13 @@ def soak(phy, paths, reference, a):
     marks = {"start": rss_mb()}
     stop = threading.Event()
 
-    def sample():  # the RSS when the warm-up image is through (results() grows as images arrive)
-        while not stop.wait(0.2):
-            if "warmup" not in marks and tb.sink.stat("images") >= warmup:
+    def sample():  # the RSS when the warm-up image is through: woken by the sink as it arrives
+        while True:  # (polling missed it when a short run ended between two polls)
+            if tb.sink.wait(warmup, 0.05):
                 marks["warmup"] = rss_mb()
+                return
+            if stop.is_set():
+                return
     th = threading.Thread(target=sample, daemon=True)
     th.start()
     try:

@@ -579,6 +579,9 @@ def test_soak_reports_losses_and_memory(tmp_path):
         assert set(r["rss_mb"]) == {"start", "warmup", "end"} and r["rss_mb"]["end"] > 0
     rc, out, err = app_main("soak", "--count", "2", "--phy", "ofdm", "--snr", "-30")
     assert rc == 1 and "ofdm: 2 of 2 images lost" in err, out + err
-    rc, out, err = app_main("soak", "--count", "4", "--phy", "direct", "--warmup", "1", "--max-growth-mb", "0.0")
-    grew = float(out.split("MB at the end (")[1].split(" MB")[0])
+    rc, out, err = app_main("soak", "--count", "4", "--phy", "direct", "--warmup", "1", "--max-growth-mb", "0.0",
+                            "--json", tmp_path / "g.json")
+    (r,) = json.loads((tmp_path / "g.json").read_text())["results"]
+    assert r["warmup_reached"], out
+    grew = r["rss_growth_mb"]
     assert (rc == 1 and "RSS grew" in err) if grew > 0 else rc == 0, out + err
