@@ -94,6 +94,18 @@ class Codec:
                     raise ModelError(f"model {self.name}: {e}") from None
         return sessions
 
+    # codecs with ONNX graphs keep load_graphs' result in self._sessions
+    @property
+    def engines(self):
+        """The engine running each loaded graph, e.g. {"encoder": "openvino-bf16"}."""
+        return {g: s.name for g, s in getattr(self, "_sessions", {}).items()}
+
+    def _run(self, graph, x):
+        s = getattr(self, "_sessions", {}).get(graph)
+        if s is None:
+            raise RuntimeError(f"{graph} not loaded (parts={self.parts})")
+        return s.run(x)
+
     def card_field(self, key, kind=int):
         """A required card entry, converted; a clear ModelError when it is missing or wrong."""
         try:

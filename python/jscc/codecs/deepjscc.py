@@ -42,11 +42,6 @@ class DeepJSCC(Codec):
                 raise ModelError(f"model {self.name}: {part}.onnx maps {sess.input_names} {i} -> {o}, "
                                  f"which does not match the card (c = {self.c}, codec {self.codec})")
 
-    @property
-    def engines(self):
-        """The engine running each loaded graph, e.g. {"encoder": "openvino-bf16"}."""
-        return {part: s.name for part, s in self._sessions.items()}
-
     def _run(self, part, x, snr_db):
         sess = self._sessions.get(part)
         if sess is None:

@@ -92,16 +92,6 @@ class ProgressiveHyperprior(Codec):
         self._gauss = entropy.categorical_models(gauss)
         self._z = entropy.categorical_models(zc)
 
-    @property
-    def engines(self):
-        return {g: s.name for g, s in self._sessions.items()}
-
-    def _run(self, graph, x):
-        s = self._sessions.get(graph)
-        if s is None:
-            raise RuntimeError(f"{graph} not loaded (parts={self.parts})")
-        return s.run(x)
-
     def max_chunks(self, height, width):
         return len(self.groups)
 

@@ -67,16 +67,6 @@ class ProgressiveVQ(Codec):
                 raise ModelError(f"model {self.name}: {g}.onnx maps {i} -> {o}, not {want[g][0]} -> {want[g][1]} "
                                  f"channels as the card says")
 
-    @property
-    def engines(self):
-        return {g: s.name for g, s in self._sessions.items()}
-
-    def _run(self, graph, x):
-        s = self._sessions.get(graph)
-        if s is None:
-            raise RuntimeError(f"{graph} not loaded (parts={self.parts})")
-        return s.run(x)
-
     def max_chunks(self, height, width):
         return self.stages
 
