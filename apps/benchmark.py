@@ -12,7 +12,9 @@ fp32's (noiseless, mean over the images); .kodak_psnr_delta_db: the card's measu
 at SNR_train (apps/evaluate.py --engine NAME --update-card), which decides what engine auto may
 use. best_engine: the fastest engine auto may use for the model.
 loopback_*: the GNU Radio flowgraph image source -> encoder -> AWGN -> decoder -> sink (PSNR, no SSIM, no PNG writing),
-timed from start until the last image arrived. ofdm_loopback_msps: OFDM TX + AWGN + OFDM RX in one
+timed from start until the last image arrived; ofdm_image_loopback_images_per_s: the same images
+through the OFDM PHY (codec_ofdm_loopback: Codec OFDM TX -> channel_sim AWGN -> Codec OFDM RX).
+ofdm_loopback_msps: OFDM TX + AWGN + OFDM RX in one
 flowgraph (complex samples per second through the channel, median of --ofdm-runs runs of 20 M
 samples by default, FFT 64, CP 16).
 """
@@ -28,7 +30,7 @@ import numpy as np
 from gnuradio.jscc import codecs, engines
 from gnuradio.jscc.codecs.base import SYMBOLS
 from gnuradio.jscc.imageio import list_images, load_rgb
-from gnuradio.jscc.link.loopback import codec_loopback
+from gnuradio.jscc.link.loopback import codec_loopback, codec_ofdm_loopback
 from gnuradio.jscc.metrics import psnr
 from gnuradio.jscc.phy.phy_eval import gr_ofdm_reference_rate, loopback_rate
 
@@ -162,6 +164,14 @@ def main(argv=None):
     print(f"GNU Radio loopback ({loop_engine}): {len(results)} images in {secs:.2f} s = {ips:.1f} images/s, {msps:.2f} Msym/s "
           f"(mean PSNR {np.mean([r['psnr_db'] for r in results]):.2f} dB)")
 
+    # the same images through the OFDM PHY (codec + OFDM TX -> channel_sim -> OFDM RX + decoder)
+    tb = codec_ofdm_loopback(loop_paths, a.model, "awgn", a.snr, seed=1, reference=a.images, compute_ssim=False,
+                             threads=a.threads)
+    ofdm_results, ofdm_secs = tb.run_images()
+    ofdm_ips = len(ofdm_results) / ofdm_secs
+    print(f"GNU Radio OFDM image loopback: {len(ofdm_results)} images in {ofdm_secs:.2f} s = {ofdm_ips:.1f} images/s "
+          f"(mean PSNR {np.mean([r['psnr_db'] for r in ofdm_results]):.2f} dB)")
+
     rates = []
     for _ in range(a.ofdm_runs):
         rate, st = loopback_rate(int(a.ofdm_samples))
@@ -187,7 +197,7 @@ def main(argv=None):
            "engines": table, "best_engine": best, "best_engine_ms": table[best]["ms"],
            "gr_ofdm_reference_msps": round(ref, 2), **ldpc,
            "loopback_images_per_s": round(ips, 2), "loopback_msym_per_s": round(msps, 3), "loopback_engine": loop_engine,
-           "ofdm_loopback_msps": round(ofdm_msps, 2), **floor,
+           "ofdm_loopback_msps": round(ofdm_msps, 2), "ofdm_image_loopback_images_per_s": round(ofdm_ips, 2), **floor,
            "model": codec.name, "images": os.path.abspath(a.images), "n_images": len(images),
            "image_size": f"{images[0].shape[1]}x{images[0].shape[0]}", "passes": a.passes, "threads": a.threads,
            "loopback_images": len(results), "cpu": platform.processor() or platform.machine(),

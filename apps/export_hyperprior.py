@@ -16,7 +16,6 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 from gnuradio.jscc import codecs
@@ -95,6 +94,8 @@ def main(argv=None):
     card["integer_hs"]["cost_vs_float_on_examples"] = cost
     with open(os.path.join(out, "model.json"), "w") as f:
         json.dump(card, f, indent=1)
+    # a later run warm-starts from these with --init-from (run folders do not outlive a checkout)
+    torch.save({"model": model.state_dict(), "args": ck["args"], "step": ck["step"]}, os.path.join(out, "weights.pt"))
     print(f"ONNX vs PyTorch: max abs difference {card['onnx_parity_max_abs_diff']:.2e}")
     print(f"integer h_s vs float h_s on the example images: {json.dumps(cost)}")
     print(f"wrote {out}; add the Kodak rate-distortion with apps/evaluate.py --groups all --update-card")

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Export a trained progressive residual-VQ checkpoint to models/<name>/: encoder.onnx,
-decoder.onnx, codebooks.npy (Hamming-ordered), model.json.
+decoder.onnx, codebooks.npy (Hamming-ordered), model.json, weights.pt (for --init-from).
 
 Checks the run-time codec (onnxruntime + numpy quantiser) against PyTorch on a Kodak image
 (refuses a latent or image difference > 1e-3, or fewer than 99 % identical indices). Then add
@@ -22,7 +22,7 @@ import torch
 
 from gnuradio.jscc.imageio import load_rgb
 from gnuradio.jscc.training.loop import run_card_fields
-from gnuradio.jscc.training.rvq import COMMITMENT, ProgressiveRVQ
+from gnuradio.jscc.training.rvq import ProgressiveRVQ
 from gnuradio.jscc.training.rvq_export import export_model
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -64,7 +64,8 @@ def main(argv=None):
                         f"tconv5x5/2), N = {model.n}, latent D = {model.dim}; residual VQ (vector-quantize-pytorch "
                         f"ResidualVQ, EMA codebooks) {model.stages} stages x {model.codebook} codewords "
                         f"(python/jscc/training/rvq.py)",
-        "loss": f"MSE ([0, 1]) + {COMMITMENT} x commitment; quantizer dropout over stages; bit flips on the indices "
+        "loss": f"MSE ([0, 1]) + {run.get('commitment', 0.25)} x commitment (summed over the stages); "
+                f"quantizer dropout over stages; bit flips on the indices "
                 f"for {run['ber_fraction']:g} of the examples, BER log-uniform in [1e-4, {run['ber_max']:g}]",
         "training_data": f"../shared/data/train (BSDS500 + ImageNet sample), random {run['crop']}x{run['crop']} crops "
                          f"with horizontal flips; {run.get('train_images')} images, validation held back: "
@@ -83,6 +84,9 @@ def main(argv=None):
         os.replace(out, out + ".rejected")
         sys.exit(f"parity check failed (difference {card['onnx_parity_max_abs_diff']:.2e} > {TOL} or index agreement "
                  f"{card['index_agreement']} < {MIN_AGREEMENT}); moved to {out}.rejected")
+    # the PyTorch weights (codebooks already in shipped order): a later run warm-starts from them
+    # with --init-from models/<name>/weights.pt (run folders do not outlive a checkout)
+    torch.save({"model": model.state_dict(), "args": run, "step": ck["step"]}, os.path.join(out, "weights.pt"))
     ia = card["index_assignment"]
     print(f"ONNX vs PyTorch: max abs difference {card['onnx_parity_max_abs_diff']:.2e}, "
           f"indices identical {100 * card['index_agreement']:.2f} %")

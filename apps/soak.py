@@ -17,7 +17,8 @@ import os
 import resource
 import sys
 import threading
-import time
+
+from tqdm import tqdm
 
 from gnuradio.jscc import cli
 from gnuradio.jscc.imageio import ImageError, list_images
@@ -43,12 +44,16 @@ def soak(phy, paths, reference, a):
     stop = threading.Event()
 
     def sample():  # the RSS when the warm-up image is through: woken by the sink as it arrives
+        bar = tqdm(total=len(paths), desc=f"soak {phy}", unit="img", mininterval=2, file=sys.stderr)
         while True:  # (polling missed it when a short run ended between two polls)
-            if tb.sink.wait(warmup, 0.05):
+            if "warmup" not in marks and tb.sink.wait(warmup, 0.05):
                 marks["warmup"] = rss_mb()
-                return
+            bar.update(tb.sink.count_received() - bar.n)
             if stop.is_set():
-                return
+                break
+            if "warmup" in marks:
+                stop.wait(1.0)
+        bar.close()
     th = threading.Thread(target=sample, daemon=True)
     th.start()
     try:

@@ -21,7 +21,6 @@ nccl on GPU); --batch is the global batch, split over the processes:
   torchrun --nproc-per-node 2 apps/train_deepjscc.py --kn 6 --snr 10 --steps 100 --out runs/ddp
 """
 import argparse
-import csv
 import json
 import os
 import time
@@ -34,7 +33,7 @@ from gnuradio.jscc.training import adaptive
 from gnuradio.jscc.training.channels import CHANNELS, noise_std
 from gnuradio.jscc.training.data import center_crops
 from gnuradio.jscc.training.deepjscc import build
-from gnuradio.jscc.training.loop import Run, lr_at, record
+from gnuradio.jscc.training.loop import Run, record
 
 ARCHS = ("paper", "adaptive")
 VAL_SNRS = (1.0, 4.0, 7.0, 10.0, 13.0, 19.0)  # the Kodak evaluation's SNRs
@@ -104,16 +103,11 @@ def main(argv=None):
         model.train()
         return out
 
-    log = open(os.path.join(a.out, "train.log"), "a") if run.main else None
-    val_csv = os.path.join(a.out, "val.csv")
-    bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5,
-               disable=not run.main)
+    log, val_csv, bar = run.progress(a, step)
     loss_avg = None
     while step < a.steps:
         t0 = time.time()
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
-        x = torch.from_numpy(run.sampler.batch(a.batch // run.world)).float().to(a.device)
+        x = run.next_batch(a, opt, step)
         with torch.autocast(run.amp_device, dtype=torch.bfloat16, enabled=a.bf16):
             y = net(x)
         loss = torch.mean((y.float() - x) ** 2)
@@ -136,10 +130,7 @@ def main(argv=None):
             record(log, val_csv, rec)
             tqdm.write(json.dumps(rec))
     bar.close()
-    if run.main:
-        _plot(val_csv, os.path.join(a.out, "val.png"))
-        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {run.ckpt_path}")
-    run.close()
+    run.finish(a, step, wall, _plot)
 
 
 def validate_at(model, val, snr_db):
@@ -155,12 +146,9 @@ def validate_at(model, val, snr_db):
     return float(np.mean(out))
 
 
-def _plot(csv_path, png_path):
-    import matplotlib
-    matplotlib.use("Agg")
+def _plot(rows, last, png_path):
+    """val.png: training and validation PSNR per step (Run.finish calls it)."""
     import matplotlib.pyplot as plt
-    with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
     steps = [int(r["step"]) for r in rows]
     plt.figure(figsize=(6, 4))
     plt.plot(steps, [float(r["train_psnr"]) for r in rows], label="train (crops, running mean)")

@@ -14,7 +14,6 @@ lines, every prefix), <out>/val.csv (all groups and the first group) and <out>/v
 Runs unchanged under torchrun (--batch is the global batch).
 """
 import argparse
-import csv
 import json
 import os
 import time
@@ -25,7 +24,7 @@ from tqdm import tqdm
 
 from gnuradio.jscc.training.data import center_crops
 from gnuradio.jscc.training.hyperprior import DOWN, GROUPS, LAMBDA, M, N, ProgressiveHyperprior, rd_loss
-from gnuradio.jscc.training.loop import Run, lr_at, record
+from gnuradio.jscc.training.loop import Run, record
 
 VAL_CROP = 256
 
@@ -75,16 +74,11 @@ def main(argv=None):
         model.train()
         return per.mean(0)
 
-    log = open(os.path.join(a.out, "train.log"), "a") if run.main else None
-    val_csv = os.path.join(a.out, "val.csv")
-    bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5,
-               disable=not run.main)
+    log, val_csv, bar = run.progress(a, step)
     avg = None
     while step < a.steps:
         t0 = time.time()
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
-        x = torch.from_numpy(run.sampler.batch(a.batch // run.world)).float().to(a.device)
+        x = run.next_batch(a, opt, step)
         with torch.autocast(run.amp_device, dtype=torch.bfloat16, enabled=a.bf16):
             loss, bpp, mse = rd_loss(model, x, a.lam, net)
         opt.zero_grad()
@@ -109,20 +103,12 @@ def main(argv=None):
             record(log, val_csv, rec, {"val_prefixes": [[round(float(b), 4), round(float(p), 3)] for b, p in per]})
             tqdm.write(json.dumps(rec))
     bar.close()
-    if run.main:
-        _plot(val_csv, os.path.join(a.out, "train.log"), os.path.join(a.out, "val.png"))
-        print(f"done: {step} steps, {wall / 60:.1f} min; checkpoint {run.ckpt_path}")
-    run.close()
+    run.finish(a, step, wall, _plot)
 
 
-def _plot(csv_path, log_path, png_path):
-    import matplotlib
-    matplotlib.use("Agg")
+def _plot(rows, last, png_path):
+    """val.png: validation curves, and the prefixes at the last validation (Run.finish calls it)."""
     import matplotlib.pyplot as plt
-    with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
-    with open(log_path) as f:
-        last = [json.loads(line) for line in f if line.strip()][-1]
     steps = [int(r["step"]) for r in rows]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax1.plot(steps, [float(r["val_psnr"]) for r in rows], label="validation, all groups")

@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Train the progressive residual-VQ autoencoder (python/jscc/training/rvq.py), resumable.
 
-Loss: MSE ([0, 1] scale) + commitment (0.25), plus with --gan-weight W a patch-adversarial
-hinge term (a small spectral-norm PatchGAN, trained beside the codec from --gan-start on; its
+Loss: MSE ([0, 1] scale) + commitment (--commitment per stage, summed over the stages), plus
+with --gan-weight W a patch-adversarial hinge term (a small spectral-norm PatchGAN, trained beside the codec from --gan-start on; its
 state in <out>/discriminator.pt). Every batch decodes a random prefix of stages
 (quantizer dropout); half the examples see their indices' bits flipped at a BER drawn
 log-uniformly in [1e-4, --ber-max]. The codebooks are put in Hamming-aware order at every
@@ -16,7 +16,6 @@ Re-running the same command resumes from <out>/checkpoint.pt. Writes <out>/train
 lines, every prefix), <out>/val.csv and <out>/val.png. Runs unchanged under torchrun.
 """
 import argparse
-import csv
 import json
 import os
 import time
@@ -27,7 +26,7 @@ from tqdm import tqdm
 
 from gnuradio.jscc.training import rvq
 from gnuradio.jscc.training.data import center_crops
-from gnuradio.jscc.training.loop import Run, lr_at, record, save_atomic
+from gnuradio.jscc.training.loop import Run, record, save_atomic
 
 VAL_CROP = 256
 VAL_BERS = (1e-3, 1e-2)
@@ -48,6 +47,8 @@ def main(argv=None):
     ap.add_argument("--latent-dim", dest="dim", type=int, default=rvq.DIM, help="latent / codeword dimension D")
     ap.add_argument("--codebook", type=int, default=rvq.CODEBOOK, help="codewords per stage (a power of two)")
     ap.add_argument("--stages", type=int, default=rvq.STAGES)
+    ap.add_argument("--commitment", type=float, default=rvq.COMMITMENT,
+                    help="commitment weight per stage (the loss sums it over the stages)")
     ap.add_argument("--ber-max", type=float, default=rvq.BER_MAX, help="largest training BER on the indices (0: none)")
     ap.add_argument("--ber-fraction", type=float, default=rvq.BER_FRACTION, help="share of examples with bit flips")
     ap.add_argument("--gan-weight", type=float, default=0.0, help="weight of the patch-adversarial term (0: off)")
@@ -76,7 +77,7 @@ def main(argv=None):
         s = min(v.shape[1:]) // rvq.DOWN * rvq.DOWN
         if s:
             val.append(torch.from_numpy(np.ascontiguousarray(v[:, :s, :s])).float()[None].to(a.device))
-    model = rvq.ProgressiveRVQ(a.channels, a.dim, a.codebook, a.stages).to(a.device)
+    model = rvq.ProgressiveRVQ(a.channels, a.dim, a.codebook, a.stages, commitment=a.commitment).to(a.device)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     step, wall, net = run.start(model, opt, a.init_from)
     meta = run.write_meta(a, argv)
@@ -110,16 +111,11 @@ def main(argv=None):
         perplexity = float(np.exp(-(p[p > 0] * np.log(p[p > 0])).sum()))
         return np.mean(per, 0), np.mean(noisy, 0), perplexity
 
-    log = open(os.path.join(a.out, "train.log"), "a") if run.main else None
-    val_csv = os.path.join(a.out, "val.csv")
-    bar = tqdm(total=a.steps, initial=step, desc=os.path.basename(a.out.rstrip("/")), mininterval=5,
-               disable=not run.main)
+    log, val_csv, bar = run.progress(a, step)
     avg = None
     while step < a.steps:
         t0 = time.time()
-        for g in opt.param_groups:
-            g["lr"] = lr_at(step, a.steps, a.lr, a.lr_min)
-        x = torch.from_numpy(run.sampler.batch(a.batch // run.world)).float().to(a.device)
+        x = run.next_batch(a, opt, step)
         ber = rvq.training_ber(x.shape[0], run.rng, a.ber_max, a.ber_fraction)
         use_gan = disc is not None and step >= a.gan_start
         with torch.autocast(run.amp_device, dtype=torch.bfloat16, enabled=a.bf16):
@@ -154,20 +150,12 @@ def main(argv=None):
                 save_atomic({"disc": disc.state_dict(), "opt": d_opt.state_dict(), "step": step}, disc_path)
             run.save(model, opt, step, wall, meta)
     bar.close()
-    if run.main:
-        _plot(val_csv, os.path.join(a.out, "train.log"), os.path.join(a.out, "val.png"))
-        print(f"done: {step} steps, {wall / 60:.1f} min ({wall / max(step, 1):.3f} s/step); checkpoint {run.ckpt_path}")
-    run.close()
+    run.finish(a, step, wall, _plot)
 
 
-def _plot(csv_path, log_path, png_path):
-    import matplotlib
-    matplotlib.use("Agg")
+def _plot(rows, last, png_path):
+    """val.png: validation curves, and the prefixes at the last validation (Run.finish calls it)."""
     import matplotlib.pyplot as plt
-    with open(csv_path) as f:
-        rows = list(csv.DictReader(f))
-    with open(log_path) as f:
-        last = [json.loads(line) for line in f if line.strip()][-1]
     steps = [int(r["step"]) for r in rows]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax1.plot(steps, [float(r["val_psnr"]) for r in rows], label="all stages")

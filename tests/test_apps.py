@@ -78,7 +78,8 @@ def test_benchmark_writes_its_keys(tmp_path):
                 "--ofdm-runs", "1", "--ofdm-samples", "2e6", "--json", tmp_path / "b.json")
     assert r.returncode == 0, r.stderr
     b = json.loads((tmp_path / "b.json").read_text())
-    for k in ("ort_ms", "torch_ms", "loopback_images_per_s", "loopback_msym_per_s", "ofdm_loopback_msps"):
+    for k in ("ort_ms", "torch_ms", "loopback_images_per_s", "loopback_msym_per_s", "ofdm_loopback_msps",
+              "ofdm_image_loopback_images_per_s"):
         assert k in b and (b[k] is None or b[k] > 0)
     assert b["loopback_images"] == 4
     # the sample images are 768x512: the paper's network is 4.2 GMAC there, the exported graphs

@@ -33,6 +33,21 @@ def test_pmtio_round_trip(dtype):
         to_numpy(pmt.intern("not a vector"))
 
 
+def test_meta_to_dict_matches_gnuradio_conversion():
+    """meta.to_dict takes uniform vectors by one copy; every value equals pmt.to_python's."""
+    csi = np.linspace(0, 1, 20000, dtype=np.float32)
+    meta = M.with_entries(pmt.make_dict(), image_id=3, file="a.png", snr_db=4.5, damaged=True, csi=to_pmt(csi),
+                          iq=to_pmt(np.arange(4).astype(np.complex64)), tup=pmt.cons(pmt.intern("a"), pmt.from_long(2)))
+    fast, slow = M.to_dict(meta), {str(k): v for k, v in pmt.to_python(meta).items()}
+    assert fast.keys() == slow.keys()
+    for k, v in slow.items():
+        if isinstance(v, np.ndarray):
+            assert fast[k].dtype == v.dtype and np.array_equal(fast[k], v), k
+        else:
+            assert type(fast[k]) is type(v) and fast[k] == v, k
+    assert M.to_dict(pmt.PMT_NIL) == {} and M.to_dict(pmt.make_dict()) == {} and M.to_dict(pmt.intern("x")) == {}
+
+
 def test_image_source_reads_and_skips_bad_files(tmp_path):
     (tmp_path / "broken.png").write_bytes(b"garbage")
     files = [os.path.join(EXAMPLE_IMAGES, "kodim23.png"), str(tmp_path / "broken.png"),

@@ -315,11 +315,17 @@ def test_train_export_evaluate_commands(tmp_path, kodim23):
     assert c["steps"] == 4 and c["stages"] == 2 and c["model_id"] == 88 and c["train_command"].startswith("apps/train_rvq.py")
     out = tmp_path / "ber.json"
     r = run_app("evaluate.py", "--model", tmp_path / "models" / "t", "--stages", "all", "--ber", "0", "1e-2",
-                "--images", data, "--realizations", "1", "--json", out, timeout=300)
+                "--images", data, "--realizations", "1", "--json", out, "--update-card", timeout=300)
     assert r.returncode == 0, r.stderr
     res = json.loads(out.read_text())["results"]
     assert [(x["stages"], x["ber"]) for x in res] == [(1, 0), (1, 0.01), (2, 0), (2, 0.01)]
     assert all(x["ms_ssim"] is not None for x in res)
+    card = json.loads((tmp_path / "models" / "t" / "model.json").read_text())
+    assert card["kodak_bit_errors"]["results"] == res and card["kodak_bit_errors"]["fec"] == "none"
+    # the shipped weights.pt warm-starts a new run (run folders do not outlive a checkout)
+    r = run_app("train_rvq.py", *args, "--steps", "2", "--out", tmp_path / "run2", "--init-from",
+                tmp_path / "models" / "t" / "weights.pt", timeout=300)
+    assert r.returncode == 0 and "warm start from" in r.stdout and "fresh: []" in r.stdout, r.stdout + r.stderr
     r = run_app("evaluate.py", "--model", tmp_path / "models" / "t", "--ber", "0", "--fec", "ldpc", "--images", data)
     assert r.returncode != 0 and "--fec none" in r.stderr
 

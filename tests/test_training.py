@@ -57,7 +57,11 @@ def test_decoder_rewrite_is_exact():
         a, b = fast.shuffle(fast.net[:-1](z)), m.decoder.net[:-1](z)
         assert a.shape == b.shape
         assert ((a - b).abs().max() / b.abs().max()).item() < 1e-5
-        assert (fast(z) - m.decoder(z)).abs().max().item() / 255 <= 1e-4  # the parity rule is 1e-3
+        # the sigmoid is 1/4-Lipschitz: the images differ by no more than a quarter of that (random
+        # weights drive the pre-activations to ~50, so this is ~1e-4 of 255, above it on some CPUs'
+        # summation order), and well inside the export's parity rule of 1e-3
+        out = (fast(z) - m.decoder(z)).abs().max().item() / 255
+        assert out <= 0.25 * (a - b).abs().max().item() * 1.01 + 1e-7 and out <= 1e-3
     assert not any(isinstance(l, (torch.nn.ConvTranspose2d, torch.nn.PReLU)) for l in fast.modules())
     assert all(l.pos is None for l in fast.net if hasattr(l, "pos"))  # slopes > 1 flipped away
 

@@ -205,23 +205,35 @@ def best_mcs(codec, channel, kn, paths, snrs, realizations, seed, with_ssim=True
     return best, per_mcs
 
 
+def _each_encoded(codec, paths, desc, progress, skipped):
+    """(path, image, chunks) for every readable image, each encoded once; unreadable ones are
+    appended to skipped."""
+    for p in tqdm(paths, desc=desc, disable=not progress, mininterval=2):
+        try:
+            img = load_rgb(p)
+        except ImageError as e:
+            skipped.append(str(e))
+            continue
+        yield p, img, codec.encode(img)
+
+
+def _prefixes(codec, chunks, counts, what):
+    """The numbers of leading chunks to decode (default: every prefix), each checked."""
+    for n in counts or range(1, len(chunks) + 1):
+        if not 1 <= n <= len(chunks):
+            raise ValueError(f"{n} {what} asked for; {codec.name} sends 1..{len(chunks)}")
+        yield n
+
+
 def rate_distortion(codec, paths, groups=None, with_ssim=True, progress=True):
     """A progressive codec's rate-distortion from real bitstreams, no channel: each image encoded
     once, decoded from the first g chunks for every g in groups (default: 1..max). Returns
     (results, per-image rows, skipped files); a result: groups, bpp (mean over images of the
     chunks' bytes x 8 / pixels), psnr_db, ssim (means over images)."""
     per, rows, skipped = {}, [], []
-    for p in tqdm(paths, desc="rate-distortion", disable=not progress, mininterval=2):
-        try:
-            img = load_rgb(p)
-        except ImageError as e:
-            skipped.append(str(e))
-            continue
+    for p, img, chunks in _each_encoded(codec, paths, "rate-distortion", progress, skipped):
         h, w = img.shape[:2]
-        chunks = codec.encode(img)
-        for g in groups or range(1, len(chunks) + 1):
-            if not 1 <= g <= len(chunks):
-                raise ValueError(f"{g} groups asked for; {codec.name} sends 1..{len(chunks)}")
+        for g in _prefixes(codec, chunks, groups, "groups"):
             out = codec.decode({c.index: c for c in chunks[:g]}, h, w)
             r = {"image": os.path.basename(p), "groups": g,
                  "bpp": 8 * sum(c.data.size for c in chunks[:g]) / (h * w),
@@ -257,17 +269,9 @@ def bit_errors(codec, paths, stages=None, bers=(0.0,), realizations=1, seed=0, w
     if realizations < 1:
         raise ValueError("realizations must be >= 1")
     per, rows, skipped = {}, [], []
-    for p in tqdm(paths, desc="bit errors", disable=not progress, mininterval=2):
-        try:
-            img = load_rgb(p)
-        except ImageError as e:
-            skipped.append(str(e))
-            continue
+    for p, img, chunks in _each_encoded(codec, paths, "bit errors", progress, skipped):
         h, w = img.shape[:2]
-        chunks = codec.encode(img)
-        for s in stages or range(1, len(chunks) + 1):
-            if not 1 <= s <= len(chunks):
-                raise ValueError(f"{s} stages asked for; {codec.name} sends 1..{len(chunks)}")
+        for s in _prefixes(codec, chunks, stages, "stages"):
             sent = chunks[:s]
             for ber in bers:
                 rng = np.random.default_rng([seed, zlib.crc32(os.path.basename(p).encode()), s,

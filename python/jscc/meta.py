@@ -99,10 +99,24 @@ def get_float(d, key, default=None):
 
 
 def to_dict(meta):
-    """PMT dict (or nil) -> Python dict of plain values."""
+    """PMT dict (or nil) -> Python dict of plain values; uniform vectors (the per-symbol CSI of a
+    chunk: ~200 k values) become numpy arrays by one copy (pmtio.to_numpy), not through a Python
+    list as pmt.to_python does (the OFDM loopback spent more time there than in inference)."""
     if pmt.is_null(meta) or not pmt.is_dict(meta):
         return {}
-    return {str(k): v for k, v in pmt.to_python(meta).items()}
+    out = {}
+    items = pmt.dict_items(meta)
+    while pmt.is_pair(items):
+        kv, items = pmt.car(items), pmt.cdr(items)
+        k, v = pmt.car(kv), pmt.cdr(kv)
+        fast = None
+        if pmt.is_uniform_vector(v):
+            try:
+                fast = to_numpy(v)
+            except TypeError:  # an element type pmtio does not map (64-bit integers)
+                pass
+        out[str(pmt.to_python(k))] = fast if fast is not None else pmt.to_python(v)
+    return out
 
 
 def with_entries(meta, **entries):
