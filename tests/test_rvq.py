@@ -421,3 +421,30 @@ def test_codec_decoder_keeps_damaged_chunks_for_this_codec(tiny, codec, img):
     assert all(M.to_dict(pmt.car(p)).get("chunk_failed") for p in run_msgs(dropped, noisy, S))
     assert jscc.codec_decoder(tiny[0], threads=1, engine="onnxruntime").fec.keep_damaged
     assert not jscc.codec_decoder("jpeg").fec.keep_damaged
+
+
+# --- the shipped model, when there is one ---------------------------------------------------------
+def _shipped():
+    from conftest import card, shipped_models
+    return [n for n in shipped_models() if card(n)["codec"] == "progressive-vq"]
+
+
+@pytest.mark.parametrize("name", _shipped())
+def test_shipped_model(name, kodim23):
+    from conftest import MODELS, card
+    path = os.path.join(MODELS, name)
+    c = codecs.load(path, threads=1)
+    chunks = c.encode(kodim23)
+    q = [psnr(kodim23, c.decode(_all(chunks[:s]), *kodim23.shape[:2]).image) for s in range(1, len(chunks) + 1)]
+    # every stage adds (a little slack for the last stages of a short training) and all beat the first
+    assert all(b >= a - 0.05 for a, b in zip(q, q[1:])) and q[-1] > q[0], q
+    cd = card(name)
+    assert cd["kodak_rd"]["n_images"] == 24 and len(cd["kodak_rd"]["results"]) == cd["stages"]
+    bers = {(r["stages"], r["ber"]) for r in cd["kodak_bit_errors"]["results"]}
+    assert {(cd["stages"], 0.0), (cd["stages"], 1e-3), (cd["stages"], 1e-2)} <= bers
+    # the shipped weights are the exported graphs' (warm starts begin from what ships)
+    w = torch.load(os.path.join(path, "weights.pt"), weights_only=False)
+    r = w["args"]
+    m = rvq.ProgressiveRVQ(r["channels"], r["dim"], r["codebook"], r["stages"], kmeans_init=False).eval()
+    m.load_state_dict(w["model"])
+    assert np.allclose(m.codebooks().numpy(), np.load(os.path.join(path, "codebooks.npy")), atol=1e-6)
