@@ -193,6 +193,7 @@ def main(argv=None):
     except ImportError as e:
         print(f"no LDPC figures: {e}")
 
+    cpu_model, cpu_flags = engines.cpu_info()
     out = {"ort_ms": round(ort_ms, 2), "torch_ms": round(torch_ms, 2) if torch_ms else None,
            "engines": table, "best_engine": best, "best_engine_ms": table[best]["ms"],
            "gr_ofdm_reference_msps": round(ref, 2), **ldpc,
@@ -200,7 +201,8 @@ def main(argv=None):
            "ofdm_loopback_msps": round(ofdm_msps, 2), "ofdm_image_loopback_images_per_s": round(ofdm_ips, 2), **floor,
            "model": codec.name, "images": os.path.abspath(a.images), "n_images": len(images),
            "image_size": f"{images[0].shape[1]}x{images[0].shape[0]}", "passes": a.passes, "threads": a.threads,
-           "loopback_images": len(results), "cpu": platform.processor() or platform.machine(),
+           "loopback_images": len(results), "cpu": cpu_model or platform.processor() or platform.machine(),
+           "cpu_flags": sorted(f for f in engines.MATRIX_FLAGS if f in cpu_flags),
            "cores": os.cpu_count(), "date": time.strftime("%Y-%m-%d")}
     if a.json:
         os.makedirs(os.path.dirname(os.path.abspath(a.json)), exist_ok=True)

@@ -23,6 +23,7 @@ import torch
 
 from gnuradio.jscc.codecs.deepjscc import ADAPTIVE, CODEC
 from gnuradio.jscc.imageio import load_rgb
+from gnuradio.jscc.models import save_card
 from gnuradio.jscc.training import adaptive
 from gnuradio.jscc.training.deepjscc import build
 from gnuradio.jscc.training.export import export_onnx, fast_decoder, fast_encoder, graph_gmac
@@ -113,8 +114,7 @@ def main(argv=None):
             "gmac_768x512": gmac,
             "exported": datetime.date.today().isoformat(),
             "kodak": old.get("kodak", {})}
-    with open(os.path.join(tmp, "model.json"), "w") as f:
-        json.dump(card, f, indent=1)
+    save_card(tmp, card)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     print(f"wrote {out} (opset {opset_e}/{opset_d}); run apps/evaluate.py --update-card to add Kodak figures")

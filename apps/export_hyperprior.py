@@ -20,6 +20,7 @@ import torch
 
 from gnuradio.jscc import codecs
 from gnuradio.jscc.imageio import list_images, load_rgb
+from gnuradio.jscc.models import save_card
 from gnuradio.jscc.training.data import center_crops, split_holdout
 from gnuradio.jscc.training.hyperprior import ProgressiveHyperprior
 from gnuradio.jscc.training.hyperprior_export import export_model, measure_integer_cost
@@ -92,8 +93,7 @@ def main(argv=None):
     examples = [load_rgb(p) for p in list_images(os.path.join(HERE, "..", "examples", "images"))]
     cost = measure_integer_cost(codecs.load(out), model, examples)
     card["integer_hs"]["cost_vs_float_on_examples"] = cost
-    with open(os.path.join(out, "model.json"), "w") as f:
-        json.dump(card, f, indent=1)
+    save_card(out, card)
     # a later run warm-starts from these with --init-from (run folders do not outlive a checkout)
     torch.save({"model": model.state_dict(), "args": ck["args"], "step": ck["step"]}, os.path.join(out, "weights.pt"))
     print(f"ONNX vs PyTorch: max abs difference {card['onnx_parity_max_abs_diff']:.2e}")

@@ -22,6 +22,11 @@ def test_evaluate_json_and_reproducible(tmp_path):
     assert [r["psnr_db"] for r in a["results"]] == [r["psnr_db"] for r in b["results"]]  # seeded
     assert a["results"][0]["psnr_db"] < a["results"][1]["psnr_db"] and 0 < a["results"][1]["ssim"] < 1
     assert "10.0" in r1.stdout and "PSNR" in r1.stdout
+    # SSIM from the first realization only: the same PSNR, an SSIM over fewer samples
+    r3 = run_app("evaluate.py", *args, "--json", tmp_path / "c.json", "--ssim-realizations", "1")
+    c = json.loads((tmp_path / "c.json").read_text())
+    assert r3.returncode == 0 and [r["psnr_db"] for r in c["results"]] == [r["psnr_db"] for r in a["results"]]
+    assert all(0 < r["ssim"] < 1 for r in c["results"]) and c["results"] != a["results"]
 
 
 def test_evaluate_bad_arguments(tmp_path):
@@ -31,6 +36,8 @@ def test_evaluate_bad_arguments(tmp_path):
     assert r.returncode != 0 and "no images" in r.stderr
     r = run_app("evaluate.py", "--model", DEFAULT_MODEL, "--realizations", "0")
     assert r.returncode != 0
+    r = run_app("evaluate.py", "--model", DEFAULT_MODEL, "--ssim-realizations", "0")
+    assert r.returncode != 0 and "--ssim-realizations" in r.stderr
 
 
 def test_loopback_app_writes_images_and_prints_mean(tmp_path):
@@ -82,6 +89,7 @@ def test_benchmark_writes_its_keys(tmp_path):
               "ofdm_image_loopback_images_per_s"):
         assert k in b and (b[k] is None or b[k] > 0)
     assert b["loopback_images"] == 4
+    assert b["cpu"] and set(b["cpu_flags"]) <= {"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8"}
     # the sample images are 768x512: the paper's network is 4.2 GMAC there, the exported graphs
     # spend a little more on zero taps of the phase kernels and on the depthwise PReLU terms
     assert 4.2 < b["conv_gmac"] < 4.6 and b["conv_peak_gflops"] > 0

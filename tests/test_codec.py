@@ -11,7 +11,7 @@ from gnuradio.jscc.codecs import DeepJSCC
 from gnuradio.jscc.codecs.deepjscc import fit_length
 from gnuradio.jscc.imageio import ImageError, load_rgb, to_rgb
 from gnuradio.jscc.metrics import psnr, ssim
-from gnuradio.jscc.models import ModelError, find_model
+from gnuradio.jscc.models import ModelError, find_model, load_card, save_card
 
 
 def test_symbols_are_power_normalised(codec, kodim23):
@@ -131,3 +131,14 @@ def test_metrics():
     assert 0 < ssim(a, noisy) < ssim(a, b) < 1
     with pytest.raises(ValueError):
         psnr(a, a[:10])
+
+
+def test_save_card_replaces_the_card_whole(tmp_path):
+    """Cards are rewritten while sweeps read them (evaluate --update-card beside reproduce_paper):
+    the write goes through a temporary file and a rename, so no reader sees half a card."""
+    save_card(str(tmp_path), {"name": "a", "kodak": {}})
+    before = os.stat(tmp_path / "model.json").st_ino
+    save_card(str(tmp_path), {"name": "b", "kodak": {"awgn": {"n_images": 24}}})
+    assert load_card(str(tmp_path)) == {"name": "b", "kodak": {"awgn": {"n_images": 24}}}
+    assert os.stat(tmp_path / "model.json").st_ino != before  # a new file renamed over the old one
+    assert os.listdir(tmp_path) == ["model.json"]  # no temporary file left behind

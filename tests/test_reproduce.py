@@ -28,6 +28,18 @@ def test_quick_reproduction_writes_figure_json_and_caches(tmp_path):
     lines = (tmp_path / "cache.jsonl").read_text().count("\n")
     r = run_app("reproduce_paper.py", *args, timeout=300)
     assert r.returncode == 0 and (tmp_path / "cache.jsonl").read_text().count("\n") == lines  # nothing recomputed
+    # fig 10 alone takes each SNR's best MCS from the fig8.json already in --out (fig 8 not redone)
+    fig8 = (tmp_path / "fig8.json").read_bytes()
+    r = run_app("reproduce_paper.py", "--quick", "--figs", "10", "--images", EXAMPLE_IMAGES, "--out", tmp_path,
+                timeout=300)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert (tmp_path / "fig8.json").read_bytes() == fig8
+    assert (tmp_path / "cache.jsonl").read_text().count("\n") == lines
+    rows = json.loads((tmp_path / "fig10.json").read_text())["rows"]
+    best = {p["snr_db"]: p["mcs"] for p in s["jpeg2000-ldpc-best"]}
+    assert [row["snr_db"] for row in rows] == [1, 4, 7, 13, 19]
+    assert all(row["tiles"][2]["scheme"] == f"JPEG2000 {best[row['snr_db']]}" for row in rows)
+    assert (tmp_path / "fig10.png").stat().st_size > 1000
 
 
 def test_sweep_runs_the_same_on_ray(tmp_path):

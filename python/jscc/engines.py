@@ -37,6 +37,26 @@ class EngineUnavailable(EngineError):
     """The engine is not installed or has no device on this machine."""
 
 
+MATRIX_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_bf16", "amx_int8")  # what decides speed here
+
+
+def cpu_info():
+    """(model name, set of /proc/cpuinfo flags) of this CPU; ("", set()) where unknown. The engines'
+    speed depends on these: bfloat16 and int8 matrix units exist only with avx512_bf16 / amx_*."""
+    model, flags = "", set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and not model:
+                    model = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return model, flags
+
+
 def default_threads(threads=0):
     return threads or int(os.environ.get("JSCC_ORT_THREADS", "0")) or min(2, os.cpu_count() or 1)
 

@@ -52,6 +52,17 @@ def load_card(model_dir):
         raise ModelError(f"{path} is not valid JSON: {e}") from None
 
 
+def save_card(model_dir, card):
+    """Write a card atomically (temporary file, then rename): a sweep or a decoder reading the card
+    while an evaluation updates it sees the old card or the new one, never half of one."""
+    path = os.path.join(model_dir, CARD)
+    tmp = f"{path}.tmp{os.getpid()}"
+    with open(tmp, "w") as f:
+        json.dump(card, f, indent=1)
+    os.replace(tmp, path)
+    return path
+
+
 def reference_snr_db(card):
     """The SNR (dB) at which a learned model's per-image Kodak check and engine deltas are
     measured: the training SNR of a one-SNR model ("snr_train_db"), "snr_reference_db" of an

@@ -7,7 +7,6 @@ seen on calibration images (x CALIB_MARGIN), and the outputs fixed grids for the
 scales. measure_integer_cost() says what that costs against the float h_s on the same images.
 """
 import copy
-import json
 import os
 import shutil
 
@@ -17,6 +16,7 @@ from scipy.special import ndtr
 from torch import nn
 
 from ..codecs import entropy
+from ..models import save_card
 from ..codecs.progressive import CODEC, ENTROPY_FILE, ProgressiveHyperprior as ProgressiveCodec
 from .export import export_onnx
 from .hyperprior import SCALE_MAX, SCALE_MIN, SGDN, scale_table
@@ -238,12 +238,10 @@ def export_model(model, out, calib_images, card, check_image=None):
                 coding="constriction ANS (AnsCoder, 24-bit probabilities): z with its per-channel factorized-prior "
                        "table, y group by group with the Gaussian table of each element's scale index; tables as "
                        "integer counts in entropy.npz")
-    with open(os.path.join(tmp, "model.json"), "w") as f:
-        json.dump(card, f, indent=1)
+    save_card(tmp, card)
     if check_image is not None:
         card["onnx_parity_max_abs_diff"] = onnx_parity(model, tmp, check_image)
-        with open(os.path.join(tmp, "model.json"), "w") as f:
-            json.dump(card, f, indent=1)
+        save_card(tmp, card)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     return card

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
+from ..engines import cpu_info
+
 
 def lr_at(step, steps, lr, lr_min):
     # cosine decay: fast start, fine end
@@ -16,11 +18,7 @@ def lr_at(step, steps, lr, lr_min):
 
 def cpu_has_bf16():
     """Whether the CPU computes bfloat16 natively (AVX512_BF16 or AMX); False where unknown."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
-    except OSError:
-        return False
+    flags = cpu_info()[1]
     return "avx512_bf16" in flags or "amx_bf16" in flags
 
 

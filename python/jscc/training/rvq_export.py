@@ -1,6 +1,5 @@
 """Export a ProgressiveRVQ to a model folder the run-time codec loads (codecs/rvq.py):
 encoder.onnx, decoder.onnx, codebooks.npy (Hamming-ordered), model.json."""
-import json
 import os
 import shutil
 
@@ -8,6 +7,7 @@ import numpy as np
 import torch
 
 from ..codecs.rvq import CODEBOOK_FILE, CODEC, DOWN, ProgressiveVQ
+from ..models import save_card
 from .export import export_onnx
 from .rvq import flip_distortion
 
@@ -39,12 +39,10 @@ def export_model(model, out, card, check_image=None):
                                   "flip_distortion_per_stage": [round(flip_distortion(c), 6) for c in cb],
                                   "flip_distortion_random_order": [round(flip_distortion(c[rng.permutation(len(c))]), 6)
                                                                    for c in cb]})
-    with open(os.path.join(tmp, "model.json"), "w") as f:
-        json.dump(card, f, indent=1)
+    save_card(tmp, card)
     if check_image is not None:
         card.update(onnx_parity(model, tmp, check_image))
-        with open(os.path.join(tmp, "model.json"), "w") as f:
-            json.dump(card, f, indent=1)
+        save_card(tmp, card)
     shutil.rmtree(out, ignore_errors=True)
     os.replace(tmp, out)
     return card
