@@ -14,7 +14,10 @@ Figures (each DIR/figN.json + .csv + .png; JSON: {"schemes": {NAME: [{snr_db, ps
 - fig9: slow Rayleigh fading, k/n 1/6, phase known at the receiver: the Rayleigh-trained Deep JSCC
   models, the digital schemes' best envelope and the bound (outage -> mean colour);
 - fig10: one Kodak image, rows 1/4/7/13/19 dB, columns Deep JSCC / JPEG / JPEG 2000 (best MCS).
-Realizations per image: Deep JSCC 100 as the paper (SSIM from the first 10); digital AWGN 4 (the
+Realizations per image: Deep JSCC 100 as the paper (SSIM from the first 10; --realizations and
+--ssim-realizations lower them where decoding is slow: a CPU without AMX decodes ~10x slower, and a
+Deep JSCC image's PSNR varies by 0.01-0.03 dB (sd) between realizations: kodim01 and kodim23, the
+10 dB model at 1 and 10 dB); digital AWGN 4 (the
 outcome is nearly deterministic away from a code's threshold), digital fading 20, the bound 1
 (AWGN) or 100 (fading). A cache (DIR/cache.jsonl) makes an interrupted run resume and an
 unchanged point free; models whose card or graphs change are recomputed.
