@@ -27,7 +27,7 @@ from gnuradio.jscc import codecs, engines, evaluation
 from gnuradio.jscc.channels import sim
 from gnuradio.jscc.codecs.base import BYTES
 from gnuradio.jscc.imageio import list_images
-from gnuradio.jscc.models import ModelError, reference_snr_db, save_card
+from gnuradio.jscc.models import ModelError, load_card, reference_snr_db, save_card
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -196,13 +196,11 @@ def rate_distortion(codec, a, argv):
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
     if a.update_card:
-        card_path = os.path.join(codec.path, "model.json")
-        with open(card_path) as f:
-            card = json.load(f)
+        card = load_card(codec.path)
         card["kodak_rd"] = {"n_images": n_images, "command": cmd, "results": results,
                             "per_image": {r["image"] + f"@{r['groups']}": [round(r["bpp"], 5), round(r["psnr_db"], 3)]
                                           for r in rows}}
-        save_card(codec.path, card)
+        card_path = save_card(codec.path, card)
         print(f"updated {card_path}")
 
 
@@ -243,11 +241,9 @@ def bit_error_evaluation(codec, a, argv):
         with open(a.json, "w") as f:
             json.dump(out, f, indent=1)
     if a.update_card:  # the card keeps the means; the per-image rows stay in --json
-        card_path = os.path.join(codec.path, "model.json")
-        with open(card_path) as f:
-            card = json.load(f)
+        card = load_card(codec.path)
         card["kodak_bit_errors"] = {k: out[k] for k in ("fec", "n_images", "realizations", "seed", "command", "results")}
-        save_card(codec.path, card)
+        card_path = save_card(codec.path, card)
         print(f"updated {card_path}")
 
 
@@ -263,9 +259,7 @@ def update_card(codec, a, argv, results, rows, n_images):
     against them at the card's reference SNR (SNR_train, or snr_reference_db of an SNR-adaptive
     model; same images, seed and realizations), which decides whether engine auto may use it
     (engines.allowed)."""
-    card_path = os.path.join(codec.path, "model.json")
-    with open(card_path) as f:
-        card = json.load(f)
+    card = load_card(codec.path)
     cmd = " ".join(["apps/evaluate.py"] + (argv if argv is not None else sys.argv[1:]))
     used = set(codec.engines.values())
     if used & engines.REDUCED:
@@ -281,7 +275,7 @@ def update_card(codec, a, argv, results, rows, n_images):
         delta = round(mine["psnr_db"] - theirs["psnr_db"], 4)
         card.setdefault("engines", {})[name] = {"kodak_psnr_delta_db": delta, "snr_db": snr_train,
                                                 "psnr_db": mine["psnr_db"], "command": cmd}
-        save_card(codec.path, card)
+        card_path = save_card(codec.path, card)
         print(f"updated {card_path}: {name} delta {delta:+.4f} dB at {snr_train} dB")
         return
     entry = card.setdefault("kodak", {}).setdefault(a.channel, {})
@@ -298,7 +292,7 @@ def update_card(codec, a, argv, results, rows, n_images):
     if at_train:  # lets tests check the card on a few images (examples/images) without the full set
         entry["per_image_psnr_at_snr_train"] = at_train
         entry["per_image_realizations"] = a.realizations
-    save_card(codec.path, card)
+    card_path = save_card(codec.path, card)
     print(f"updated {card_path}")
 
 

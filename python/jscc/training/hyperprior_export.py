@@ -16,8 +16,8 @@ from scipy.special import ndtr
 from torch import nn
 
 from ..codecs import entropy
-from ..models import save_card
 from ..codecs.progressive import CODEC, ENTROPY_FILE, ProgressiveHyperprior as ProgressiveCodec
+from ..models import save_card
 from .export import export_onnx
 from .hyperprior import SCALE_MAX, SCALE_MIN, SGDN, scale_table
 
