@@ -171,6 +171,25 @@ def test_chain_never_passes_a_corrupted_chunk():
     assert out is None and info["failed_codewords"] > 0
 
 
+def test_chain_give_up_drops_at_the_first_failed_codeword():
+    """decode(give_up=True): the same payload as a full decode when every codeword decodes; below
+    the code's threshold it stops after the first batch holding a failed codeword."""
+    rng = np.random.default_rng(5)
+    m = "16qam-2/3"
+    payload = rng.integers(0, 256, 40 * 4096 // 8 - chain.OVERHEAD, dtype=np.uint8).tobytes()
+    x = chain.encode(payload, m)
+    y = sim.awgn(x, 14.0, rng)
+    full, _ = chain.decode(y, 10 ** 1.4, m)
+    out, info = chain.decode(y, 10 ** 1.4, m, give_up=True)
+    assert out == full == payload and info["decoded_codewords"] == info["codewords"] == 40
+    out, info = chain.decode(sim.awgn(x, 3.0, rng), 10 ** 0.3, m, give_up=True)
+    assert out is None and info["failed_codewords"] > 0 and "parity" in info["why"]
+    assert info["decoded_codewords"] == chain.GIVE_UP_BATCH < info["codewords"]
+    # keep_damaged needs every codeword's hard decisions: it decodes them all
+    out, info = chain.decode(sim.awgn(x, 3.0, rng), 10 ** 0.3, m, keep_damaged=True, give_up=True)
+    assert out is None and "damaged" in info and "decoded_codewords" not in info
+
+
 def test_chain_erasures_and_nonfinite_input():
     rng = np.random.default_rng(3)
     payload = rng.integers(0, 256, 2000, dtype=np.uint8).tobytes()

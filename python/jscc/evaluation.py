@@ -97,7 +97,7 @@ class Digital:
             out = self.codec.decode({}, h, w, side=side)
             return out.image, dict(bits_sent=0, failed=True)
         y, csi = sim.coherent(self.channel, x, snr, rng)
-        payload, info = chain.decode(y, csi, self.mcs, self.threads)
+        payload, info = chain.decode(y, csi, self.mcs, self.threads, give_up=True)
         got = None if payload is None else Chunk(0, BYTES, np.frombuffer(payload, np.uint8))
         out = self.codec.decode({0: got}, h, w, side=side)
         return out.image, dict(bits_sent=int(x.size * self.mcs.bits_per_symbol), failed=bool(out.info.get("failed")),
