@@ -6,7 +6,7 @@
   apps/reproduce_paper.py --figs 7 8 --workers 2 --out DIR    # some figures, local worker processes
   apps/reproduce_paper.py --ray local --quick --out DIR       # the same sweep on a Ray cluster
 
-Figures (each DIR/figN.json + .csv + .png; JSON: {"schemes": {NAME: [{snr_db, psnr_db, ssim}]}, ...}):
+Figures (each DIR/figN.json + .csv + .png + .md, the README's table; JSON: {"schemes": {NAME: [{snr_db, psnr_db, ssim}]}, ...}):
 - fig4: SNR mismatch: every k/n 1/6 AWGN model evaluated from 0 to 25 dB (PSNR);
 - fig7 / fig8: AWGN, k/n 1/12 / 1/6: Deep JSCC per SNR_train, JPEG and JPEG 2000 + LDPC + QAM with
   each of the 12 MCS, their best envelope ("<codec>-ldpc-best") and the separation bound
@@ -158,7 +158,27 @@ def write(fig, name, out_dir):
             for p in pts:
                 w.writerow([s, p["snr_db"], p["psnr_db"], p.get("ssim"), p.get("mcs", ""), p.get("failures", ""),
                             p.get("transmissions", "")])
+    with open(os.path.join(out_dir, f"{name}.md"), "w") as f:
+        f.write(markdown(fig))
     plot(fig, os.path.join(out_dir, f"{name}.png"))
+
+
+def markdown(fig):
+    """The README's table of a figure: PSNR (dB) of every Deep JSCC model, each digital scheme's
+    best-MCS envelope (with the MCS it picked) and its bound, one column per SNR."""
+    schemes = fig["schemes"]
+    rows = [k for k in schemes if k.startswith("deepjscc")]
+    rows += [f"{c}-{kind}" for c in DIGITAL for kind in ("ldpc-best", "capacity") if f"{c}-{kind}" in schemes]
+    snrs = [p["snr_db"] for p in schemes[rows[0]]]
+    unit = "average SNR" if fig.get("channel") == "rayleigh" else "SNR"
+    out = [f"{fig['title']}: PSNR (dB) per {unit}", "",
+           "| scheme | " + " | ".join(f"{s:g} dB" for s in snrs) + " |", "|---|" + "---|" * len(snrs)]
+    for k in rows:
+        pts = schemes[k]
+        out.append(f"| {k} | " + " | ".join(f"{p['psnr_db']:.2f}" for p in pts) + " |")
+        if k.endswith("-ldpc-best"):
+            out.append(f"| (its MCS) | " + " | ".join(p.get("mcs", "") for p in pts) + " |")
+    return "\n".join(out) + "\n"
 
 
 def plot(fig, path):

@@ -25,6 +25,8 @@ def test_quick_reproduction_writes_figure_json_and_caches(tmp_path):
                                    and not k.endswith("best"))
     for ext in ("csv", "png"):
         assert (tmp_path / f"fig8.{ext}").stat().st_size > 1000
+    table = (tmp_path / "fig8.md").read_text()  # the README's table, from the same numbers
+    assert "| 1 dB | 4 dB |" in table and f"| jpeg2000-ldpc-best | {s['jpeg2000-ldpc-best'][0]['psnr_db']:.2f} |" in table
     lines = (tmp_path / "cache.jsonl").read_text().count("\n")
     r = run_app("reproduce_paper.py", *args, timeout=300)
     assert r.returncode == 0 and (tmp_path / "cache.jsonl").read_text().count("\n") == lines  # nothing recomputed
