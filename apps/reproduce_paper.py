@@ -204,8 +204,11 @@ def plot(fig, path):
             ax.plot([p["snr_db"] for p in best], [p["psnr_db"] for p in best], "s-", color="tab:red", ms=4,
                     label=f"{codec.upper()} + LDPC + QAM, best of 12 MCS (each MCS grey)")
             cap = schemes[f"{codec}-capacity"]
+            # over slow fading the rate is the average SNR's capacity and a fade below it is an outage
+            # (mean colour): not a bound there, a backed-off MCS beats it
             ax.plot([p["snr_db"] for p in cap], [p["psnr_db"] for p in cap], "k:", lw=1.5,
-                    label=f"{codec.upper()} at capacity (bound)")
+                    label=f"{codec.upper()} at capacity " + ("of the average SNR, outage = mean colour"
+                                                              if fig["channel"] == "rayleigh" else "(bound)"))
             ax.set_title(f"({'ab'[DIGITAL.index(codec)]}) {codec.upper()} — {fig['title']}", fontsize=9)
         else:
             ax.set_title(fig["title"], fontsize=9)
