@@ -116,3 +116,41 @@ def test_slot_scheduler_block_releases_chunks_in_slots_with_the_csi_mcs():
     out = run_msgs(sched2, msgs[:3], 3, timeout=30)
     assert {M.to_dict(pmt.car(m))["mcs"] for m in out} == {fer.best(2.0, 1e-2, 0.0).name}
     assert sched2.stats()["dropped"] == 1 and sched2.stats()["csi"] == 1
+
+
+def test_slot_scheduler_paced_by_the_transmitter_survives_a_drained_queue():
+    """Paced by progress() (the transmitter's symbols), an image that arrives after the queue ran
+    empty in a part-filled slot is still sent: the pacing once waited for whole slots the
+    transmitter never emitted (a hang when the encoder was slower than the link). A transmitter
+    that stops taking symbols ends the slot after stall_s, counted as a stall."""
+    import time
+    import pmt
+    from gnuradio import blocks, gr, jscc
+    from conftest import wait_for
+    from gnuradio.jscc import meta as M
+    from gnuradio.jscc.pmtio import to_pmt
+
+    def image(i, n=300):  # 300 bytes: ~2,500 qpsk-1/2 symbols, far below half a slot
+        meta = M.with_entries(pmt.make_dict(), image_id=i, chunk=0, chunk_count=1)
+        return pmt.cons(meta, to_pmt(np.full(n, i, np.uint8)))
+
+    for stalled in (False, True):
+        sched = jscc.slot_scheduler("all", slot_symbols=12288, mcs="qpsk-1/2", stall_s=0.5)
+        dbg = blocks.message_debug()
+        # the transmitter: takes every released chunk's symbols at once (or, stalled, none)
+        sched.progress = lambda: 0 if stalled else sum(
+            chain.n_symbols(pmt.length(pmt.cdr(dbg.get_message(i))), "qpsk-1/2") for i in range(dbg.num_messages()))
+        tb = gr.top_block()
+        tb.msg_connect(sched, "out", dbg, "store")
+        tb.start()
+        try:
+            sched._post(pmt.intern("in"), image(0, 3000 if stalled else 300))  # stalled: over a slot
+            wait_for(lambda: dbg.num_messages() >= 1, 10)
+            time.sleep(0.3)  # the queue runs empty; the next image comes late
+            sched._post(pmt.intern("in"), image(1))
+            wait_for(lambda: dbg.num_messages() >= 2, 10)
+        finally:
+            tb.stop()
+            tb.wait()
+        assert [M.to_dict(pmt.car(dbg.get_message(i)))["image_id"] for i in range(2)] == [0, 1]
+        assert (sched.stats()["stalls"] > 0) == stalled

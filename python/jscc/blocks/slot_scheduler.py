@@ -25,19 +25,26 @@ class slot_scheduler(pdu_block):
     starting with the fastest MCS whose measured codeword error rate at the CSI's SNR minus
     margin_db is <= 1 % (coding/fer.py); a chunk is released when its first symbol is scheduled.
     The next slot begins when the transmitter has taken this slot's symbols: progress() (set by
-    the Codec OFDM Transmitter: symbols its PDU to Stream has emitted), or, standing alone, after
-    slot_s seconds of wall-clock time. With mcs set (not "adaptive") every chunk gets that MCS.
-    Until the first CSI arrives the scheduler assumes initial_snr_db.
+    the Codec OFDM Transmitter: symbols its PDU to Stream has emitted) within half a slot of the
+    symbols scheduled so far, or, standing alone, after slot_s seconds of wall-clock time. A slot
+    the queue leaves part-empty counts only what it sent (the pacing once counted whole slots, so a
+    slow encoder that let the queue drain left a deficit the transmitter never made up: a hang);
+    if progress() stands still for stall_s seconds (a chunk the link dropped), the slot ends anyway
+    and "stalls" counts it. With mcs set (not "adaptive") every chunk gets that MCS. Until the
+    first CSI arrives the scheduler assumes initial_snr_db.
     """
 
     def __init__(self, policy="all", slot_symbols=12288, margin_db=1.0, mcs="adaptive", initial_snr_db=10.0,
-                 slot_s=0.025):
+                 slot_s=0.025, stall_s=2.0):
         pdu_block.__init__(self, "jscc_slot_scheduler", in_ports=("in", "csi"), out_ports=("out",),
-                           stat_keys=("images", "chunks_in", "chunks", "slots", "csi"))
+                           stat_keys=("images", "chunks_in", "chunks", "slots", "csi", "stalls"))
         self.policy = Policy.parse(policy)
-        if slot_symbols <= 0 or slot_s <= 0:
-            raise ValueError("slot_symbols and slot_s must be > 0")
+        if slot_symbols <= 0 or slot_s <= 0 or stall_s <= 0:
+            raise ValueError("slot_symbols, slot_s and stall_s must be > 0")
         self.slot_symbols, self.margin_db, self.slot_s = int(slot_symbols), float(margin_db), float(slot_s)
+        self.stall_s = float(stall_s)
+        self._units = 0       # channel uses scheduled so far (what progress() must catch up with)
+        self._slots_busy = 0  # slots since the queue last ran empty (the wall-clock pacing's origin)
         self.fixed = None if mcs == "adaptive" else mcs_table.parse(mcs)
         self.csi_db = float(initial_snr_db)
         self.progress = None  # callable: channel uses the transmitter has taken so far
@@ -106,6 +113,7 @@ class slot_scheduler(pdu_block):
                         out, _ = schedule(self._queue, self.slot_symbols, self.slot, self.policy, self._cost,
                                           self.slot_symbols)
                         for job, chunk, first, units in out:
+                            self._units += units
                             if first == 0:  # the chunk starts in this slot: it goes to the link now
                                 meta, data = job.chunks[chunk]
                                 self.log.append((self.slot, job.key, chunk, job.meta[chunk]))
@@ -118,9 +126,10 @@ class slot_scheduler(pdu_block):
                 if not busy:
                     self._wake.wait(0.05)
                     self._wake.clear()
-                    t0 = time.monotonic()
+                    t0, self._slots_busy = time.monotonic(), 0
                     continue
                 self.slot += 1
+                self._slots_busy += 1
                 self.count("slots")
                 self._wait_slot_end(t0)
             except Exception as e:  # the loop must outlive one bad image
@@ -129,12 +138,24 @@ class slot_scheduler(pdu_block):
                 self._stop.wait(0.05)
 
     def _wait_slot_end(self, t0):
-        """Until the transmitter has taken slot `self.slot`'s symbols (or its wall-clock time passed)."""
+        """Until the transmitter has taken what the slots so far scheduled, but half a slot (or the
+        slots' wall-clock time has passed since the queue last ran empty)."""
+        last, since = None, time.monotonic()
         while not self._stop.is_set():
             if self.progress is not None:
-                if self.progress() >= self.slot * self.slot_symbols - self.slot_symbols // 2:
+                done = self.progress()
+                if done >= self._units - self.slot_symbols // 2:
                     return
-            elif time.monotonic() - t0 >= self.slot * self.slot_s:
+                now = time.monotonic()
+                if done != last:
+                    last, since = done, now
+                elif now - since >= self.stall_s:
+                    self.count("stalls")
+                    self.logger.warning(f"slot {self.slot}: the transmitter took {done} of {self._units} "
+                                        f"scheduled channel uses and no more for {self.stall_s:g} s; going on")
+                    self._units = done
+                    return
+            elif time.monotonic() - t0 >= self._slots_busy * self.slot_s:
                 return
             self._stop.wait(0.002)
 
