@@ -177,7 +177,7 @@ def markdown(fig):
         pts = schemes[k]
         out.append(f"| {k} | " + " | ".join(f"{p['psnr_db']:.2f}" for p in pts) + " |")
         if k.endswith("-ldpc-best"):
-            out.append(f"| (its MCS) | " + " | ".join(p.get("mcs", "") for p in pts) + " |")
+            out.append("| (its MCS) | " + " | ".join(p.get("mcs", "") for p in pts) + " |")
     return "\n".join(out) + "\n"
 
 
